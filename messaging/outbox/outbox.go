@@ -1,0 +1,67 @@
+// Package outbox writes messages into the caller's transaction and relays
+// committed rows to Kafka: the transactional outbox of SPEC section 7.
+//
+// Rows are published in id order, and only while every transaction that
+// could still add a lower id has finished: a row is eligible when its
+// transaction id is below the snapshot's xmin
+// (pg_snapshot_xmin(pg_current_snapshot())), and the relay stops at the
+// first row that is not, so a transaction that commits late is never
+// skipped and never overtaken.
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/trace"
+)
+
+// Channel is the LISTEN/NOTIFY channel that wakes the relay.
+const Channel = "outbox"
+
+// Record is one message to publish.
+type Record struct {
+	Topic   string
+	Key     string
+	Message envelope.Message
+	// Headers are added to message-id, type and traceparent, which Write sets.
+	Headers map[string]string
+}
+
+// Write inserts records into tx and notifies the relay when tx commits.
+// The traceparent header continues the trace carried by ctx.
+func Write(ctx context.Context, tx pgx.Tx, records ...Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	for _, r := range records {
+		value, err := r.Message.Encode()
+		if err != nil {
+			return fmt.Errorf("outbox: encode %s: %w", r.Message.Type, err)
+		}
+		headers := map[string]string{
+			envelope.HeaderMessageID:   r.Message.ID.String(),
+			envelope.HeaderType:        r.Message.Type,
+			envelope.HeaderTraceparent: trace.Header(ctx),
+		}
+		for k, v := range r.Headers {
+			headers[k] = v
+		}
+		hj, err := json.Marshal(headers)
+		if err != nil {
+			return fmt.Errorf("outbox: encode headers: %w", err)
+		}
+		batch.Queue(`INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)`,
+			r.Topic, r.Key, value, hj)
+	}
+	batch.Queue(`SELECT pg_notify($1, '')`, Channel)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("outbox: insert: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,252 @@
+package outbox_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/purchase-saga/messaging/broker"
+	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/outbox"
+	"github.com/purchase-saga/messaging/testbroker"
+	"github.com/purchase-saga/messaging/testdb"
+	"github.com/purchase-saga/migrations"
+)
+
+const events = "events"
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	return migrations.Up(ctx, db, migrations.Messaging)
+}
+
+// write commits one outbox row for key carrying seq.
+func write(t *testing.T, pool *pgxpool.Pool, key string, seq int) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if err := outbox.Write(ctx, tx, record(t, key, seq)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func record(t *testing.T, key string, seq int) outbox.Record {
+	t.Helper()
+	m, err := envelope.New("test.event", key, map[string]int{"seq": seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outbox.Record{Topic: events, Key: key, Message: m, Headers: map[string]string{"seq": strconv.Itoa(seq)}}
+}
+
+func startRelay(t *testing.T, ctx context.Context, dbURL string, pub outbox.Publisher) {
+	t.Helper()
+	r, err := outbox.NewRelay(outbox.RelayConfig{DatabaseURL: dbURL, Publisher: pub, RetryInterval: 200 * time.Millisecond, BatchSize: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = r.Run(ctx) })
+	t.Cleanup(wg.Wait)
+}
+
+func writer(t *testing.T, b *testbroker.Broker) *kafka.Writer {
+	w := broker.NewWriter(b.Addrs, nil)
+	t.Cleanup(func() { _ = w.Close() })
+	return w
+}
+
+// seqsByKey returns, per key, the seq header of each distinct message in
+// the order first seen; a relay may publish a row twice around failover.
+func seqsByKey(t *testing.T, msgs []kafka.Message) map[string][]int {
+	t.Helper()
+	seen := map[string]bool{}
+	out := map[string][]int{}
+	for _, m := range msgs {
+		var id, seq string
+		for _, h := range m.Headers {
+			switch h.Key {
+			case envelope.HeaderMessageID:
+				id = string(h.Value)
+			case "seq":
+				seq = string(h.Value)
+			}
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		n, err := strconv.Atoi(seq)
+		if err != nil {
+			t.Fatalf("record without seq header: %v", m.Headers)
+		}
+		out[string(m.Key)] = append(out[string(m.Key)], n)
+	}
+	return out
+}
+
+func assertInOrder(t *testing.T, got map[string][]int, want map[string]int) {
+	t.Helper()
+	for key, n := range want {
+		seqs := got[key]
+		if len(seqs) != n {
+			t.Errorf("key %s: got %d distinct records, want %d", key, len(seqs), n)
+		}
+		for i, s := range seqs {
+			if s != i+1 {
+				t.Errorf("key %s: record %d has seq %d, want %d (order %v)", key, i, s, i+1, seqs)
+				break
+			}
+		}
+	}
+	for key := range got {
+		if _, ok := want[key]; !ok {
+			t.Errorf("unexpected key %s published", key)
+		}
+	}
+}
+
+func TestRelayPublishesCommittedRowsInOrderAndNeverRolledBackOnes(t *testing.T) {
+	db := testdb.New(t, migrate)
+	b := testbroker.New(t, 3, events)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	// A rolled-back transaction's rows must never be published.
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := outbox.Write(ctx, tx, record(t, "rolled-back", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Hold a transaction with the earlier row of key "late" open while a
+	// later row of the same key commits.
+	held, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Rollback(ctx)
+	if err := outbox.Write(ctx, held, record(t, "late", 1)); err != nil {
+		t.Fatal(err)
+	}
+	write(t, db.Pool, "late", 2)
+
+	// Concurrent writers on other keys, each key written in sequence.
+	var wg sync.WaitGroup
+	want := map[string]int{"late": 2}
+	for w := range 4 {
+		key := fmt.Sprintf("k%d", w)
+		want[key] = 40
+		wg.Go(func() {
+			for seq := 1; seq <= 40; seq++ {
+				write(t, db.Pool, key, seq)
+			}
+		})
+	}
+	startRelay(t, ctx, db.URL, writer(t, b))
+	wg.Wait()
+
+	time.Sleep(500 * time.Millisecond)
+	early := seqsByKey(t, b.ReadAll(t, events, 0, 5*time.Second))
+	if len(early["late"]) != 0 {
+		t.Fatalf("rows of key late published while an earlier row's transaction was open: %v", early["late"])
+	}
+	if err := held.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	total := 2 + 4*40
+	got := seqsByKey(t, b.ReadAll(t, events, total, 10*time.Second))
+	assertInOrder(t, got, want)
+
+	var unpublished int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&unpublished); err != nil {
+		t.Fatal(err)
+	}
+	if unpublished != 0 {
+		t.Errorf("%d rows still unpublished", unpublished)
+	}
+}
+
+// countingPublisher counts what one relay published.
+type countingPublisher struct {
+	outbox.Publisher
+	n atomic.Int64
+}
+
+func (c *countingPublisher) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+	err := c.Publisher.WriteMessages(ctx, msgs...)
+	if err == nil {
+		c.n.Add(int64(len(msgs)))
+	}
+	return err
+}
+
+func TestOneRelayLeadsAndAnotherTakesOverWhenItsConnectionDies(t *testing.T) {
+	db := testdb.New(t, migrate)
+	b := testbroker.New(t, 3, events)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := writer(t, b)
+	relays := []*countingPublisher{{Publisher: w}, {Publisher: w}}
+	startRelay(t, ctx, db.URL, relays[0])
+	time.Sleep(300 * time.Millisecond) // let the first one win the lock
+	startRelay(t, ctx, db.URL, relays[1])
+
+	const keys, perKey = 5, 60
+	var produced sync.WaitGroup
+	produced.Go(func() {
+		for seq := 1; seq <= perKey; seq++ {
+			for k := range keys {
+				write(t, db.Pool, fmt.Sprintf("k%d", k), seq)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+
+	time.Sleep(time.Second)
+	leader, follower := relays[0], relays[1]
+	if leader.n.Load() == 0 || follower.n.Load() != 0 {
+		t.Fatalf("before failover: first relay published %d, second %d; want only the first", leader.n.Load(), follower.n.Load())
+	}
+	var killed int
+	err := db.Pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&killed)
+	if err != nil || killed != 1 {
+		t.Fatalf("terminated %d lock holders (err %v), want 1", killed, err)
+	}
+	killedAt := time.Now()
+	for follower.n.Load() == 0 {
+		if time.Since(killedAt) > 5*time.Second {
+			t.Fatal("no takeover within 5s of the leader's connection dying")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("takeover after %v", time.Since(killedAt).Round(time.Millisecond))
+	produced.Wait()
+
+	want := map[string]int{}
+	for k := range keys {
+		want[fmt.Sprintf("k%d", k)] = perKey
+	}
+	got := seqsByKey(t, b.ReadAll(t, events, keys*perKey, 15*time.Second))
+	assertInOrder(t, got, want)
+}

@@ -1,0 +1,87 @@
+// Package postgres opens pgx pools and classifies PostgreSQL errors into
+// transient ones (retry, blocking) and the rest.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Connect opens a pool on url and checks that the server answers.
+func Connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: new pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: ping: %w", err)
+	}
+	return pool, nil
+}
+
+// SQLSTATE codes that say "try again later" rather than "this is wrong".
+var transientCodes = map[string]bool{
+	"40001": true, // serialization_failure
+	"40P01": true, // deadlock_detected
+	"55P03": true, // lock_not_available
+	"57P01": true, // admin_shutdown
+	"57P02": true, // crash_shutdown
+	"57P03": true, // cannot_connect_now
+	"53300": true, // too_many_connections
+	"53400": true, // configuration_limit_exceeded
+	"58000": true, // system_error
+	"58030": true, // io_error
+}
+
+// IsTransient reports whether err is worth retrying unchanged: the server is
+// unreachable, restarting, or the transaction lost a race (serialization
+// failure, deadlock).
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return transientCodes[pgErr.Code] || (len(pgErr.Code) == 5 && pgErr.Code[:2] == "08")
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &netErr):
+		return true
+	case pgconn.SafeToRetry(err), pgconn.Timeout(err):
+		return true
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	return isClosedConn(err)
+}
+
+// isClosedConn catches pgx's errors for a connection that died under it,
+// which carry no SQLSTATE and no typed cause.
+func isClosedConn(err error) bool {
+	msg := strings.ToLower(err.Error())
+	for _, s := range []string{"conn closed", "closed pool", "unexpected eof", "connection reset", "broken pipe", "failed to deallocate"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,64 @@
+// Package service is the runtime every saga service shares: configuration
+// common to all, start-up (database pool, migrations, topics), the HTTP
+// server with health, readiness and metrics, the outbox relay and purge,
+// the consumers, and a graceful, bounded shutdown.
+package service
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Config is what every service reads from its environment (SPEC section 10).
+type Config struct {
+	DatabaseURL      string        `env:"DATABASE_URL" required:"true"`
+	KafkaBrokers     []string      `env:"KAFKA_BROKERS" default:"127.0.0.1:9092"`
+	AdminToken       string        `env:"ADMIN_TOKEN" secret:"true"`
+	Currency         string        `env:"CURRENCY" default:"EUR"`
+	LogLevel         string        `env:"LOG_LEVEL" default:"info"`
+	MaxAttempts      int           `env:"MAX_ATTEMPTS" default:"5"`
+	OutboxRetention  time.Duration `env:"OUTBOX_RETENTION" default:"168h"`
+	TopicPartitions  int           `env:"TOPIC_PARTITIONS" default:"6"`
+	TopicReplication int           `env:"TOPIC_REPLICATION" default:"1"`
+	ShutdownTimeout  time.Duration `env:"SHUTDOWN_TIMEOUT" default:"20s"`
+	// ConsumerWorkers is how many partitions a consumer applies at once.
+	ConsumerWorkers int `env:"CONSUMER_WORKERS" default:"4"`
+	// DBMaxConns bounds the service's connection pool.
+	DBMaxConns int `env:"DB_MAX_CONNS" default:"16"`
+}
+
+// Validate reports values that are present but unusable.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.KafkaBrokers) == 0 {
+		errs = append(errs, errors.New("KAFKA_BROKERS is empty"))
+	}
+	if len(c.Currency) != 3 || strings.ToUpper(c.Currency) != c.Currency {
+		errs = append(errs, fmt.Errorf("CURRENCY=%q is not a three-letter ISO code", c.Currency))
+	}
+	if _, err := c.Level(); err != nil {
+		errs = append(errs, err)
+	}
+	for name, n := range map[string]int{"MAX_ATTEMPTS": c.MaxAttempts, "TOPIC_PARTITIONS": c.TopicPartitions,
+		"TOPIC_REPLICATION": c.TopicReplication, "CONSUMER_WORKERS": c.ConsumerWorkers, "DB_MAX_CONNS": c.DBMaxConns} {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("%s=%d must be at least 1", name, n))
+		}
+	}
+	if c.OutboxRetention <= 0 || c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("OUTBOX_RETENTION and SHUTDOWN_TIMEOUT must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Level parses LOG_LEVEL.
+func (c *Config) Level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}

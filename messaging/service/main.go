@@ -1,0 +1,105 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/purchase-saga/messaging/config"
+)
+
+// Spec describes a service to Main.
+type Spec struct {
+	// Name is the service's name, its consumer group and its dlt-service.
+	Name string
+	// DefaultAddr is the HTTP address used when HTTP_ADDR is unset.
+	DefaultAddr string
+	// Extra, when set, points to a struct of service-specific settings
+	// that Main loads from the environment too.
+	Extra any
+	// Migrate brings the service's database schema up to date.
+	Migrate func(context.Context, *sql.DB) error
+	// Wire registers consumers and workers on s and returns the REST API.
+	Wire func(ctx context.Context, s *Service) (http.Handler, error)
+}
+
+// Main is the whole of a service's main: it loads the configuration, runs
+// the "migrate" subcommand or the service until SIGTERM or SIGINT, and
+// exits 0 after a clean shutdown, 1 otherwise.
+func Main(spec Spec) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, spec, os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", spec.Name, err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, spec Spec, args []string) error {
+	var cfg struct {
+		Config
+		HTTPAddr string `env:"HTTP_ADDR"`
+	}
+	if err := config.Load(&cfg, nil); err != nil {
+		return err
+	}
+	if spec.Extra != nil {
+		if err := config.Load(spec.Extra, nil); err != nil {
+			return err
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = spec.DefaultAddr
+	}
+	level, _ := cfg.Level()
+	log := NewLogger(spec.Name, level)
+	log.Info("configuration", config.Masked(&cfg)...)
+	if spec.Extra != nil {
+		log.Info("service configuration", config.Masked(spec.Extra)...)
+	}
+	switch {
+	case len(args) == 1 && args[0] == "migrate":
+		pool, err := OpenDatabase(ctx, cfg.Config, log, spec.Migrate)
+		if err != nil {
+			return err
+		}
+		pool.Close()
+		log.Info("migrated")
+		return nil
+	case len(args) > 0:
+		return fmt.Errorf("unknown arguments %q (the only subcommand is migrate)", args)
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	s, err := Start(ctx, spec.Name, cfg.Config, log, spec.Migrate)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	app, err := spec.Wire(ctx, s)
+	if err != nil {
+		_ = ln.Close()
+		s.Pool.Close()
+		return err
+	}
+	return s.Run(ctx, ln, app)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+

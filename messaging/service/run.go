@@ -1,0 +1,148 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/purchase-saga/messaging/broker"
+	"github.com/purchase-saga/messaging/inbox"
+	"github.com/purchase-saga/messaging/outbox"
+)
+
+var relayed = promauto.NewCounter(prometheus.CounterOpts{
+	Name: "saga_outbox_published_total",
+	Help: "Outbox rows published by this instance's relay.",
+})
+
+// Run serves app on ln next to /healthz, /readyz and /metrics, and runs the
+// outbox relay, the purge job, the consumers and the registered workers
+// until ctx ends. Then it stops fetching and lets in-flight messages
+// finish, stops the relay, shuts HTTP down and closes the pool and the
+// writer, all within the configured shutdown timeout.
+func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) error {
+	relay, err := outbox.NewRelay(outbox.RelayConfig{
+		DatabaseURL: s.Config.DatabaseURL, Publisher: s.Writer, Logger: s.Log,
+		OnPublished: func(n int) { relayed.Add(float64(n)) },
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.Every("@hourly", s.purge); err != nil {
+		return fmt.Errorf("schedule purge: %w", err)
+	}
+
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	s.workCtx = workCtx
+	var work sync.WaitGroup
+	for _, c := range s.consumers {
+		work.Go(func() { _ = c.Run(workCtx) })
+	}
+	for _, w := range s.workers {
+		work.Go(func() {
+			if err := w(workCtx); err != nil {
+				s.Log.Error("worker stopped", "err", err)
+			}
+		})
+	}
+	s.cron.Start()
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRelay()
+	var relayDone sync.WaitGroup
+	relayDone.Go(func() { _ = relay.Run(relayCtx) })
+
+	srv := &http.Server{Handler: s.routes(app), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	s.Log.Info("service started", "http_addr", ln.Addr().String())
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		s.Log.Error("http server failed", "err", err)
+	}
+	return errors.Join(err, s.shutdown(srv, stopWork, &work, stopRelay, &relayDone))
+}
+
+func (s *Service) shutdown(srv *http.Server, stopWork func(), work *sync.WaitGroup, stopRelay func(), relayDone *sync.WaitGroup) error {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
+	defer cancel()
+	s.Log.Info("shutting down", "timeout", s.Config.ShutdownTimeout.String())
+	stopWork()
+	<-s.cron.Stop().Done()
+	waitCtx(ctx, work)
+	stopRelay()
+	waitCtx(ctx, relayDone)
+	httpErr := srv.Shutdown(ctx)
+	_ = s.Writer.Close()
+	s.Pool.Close()
+	if ctx.Err() != nil {
+		return fmt.Errorf("shutdown exceeded %s", s.Config.ShutdownTimeout)
+	}
+	s.Log.Info("stopped", "took", time.Since(start).String())
+	if httpErr != nil {
+		return fmt.Errorf("http shutdown: %w", httpErr)
+	}
+	return nil
+}
+
+func waitCtx(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+func (s *Service) purge(ctx context.Context) {
+	n, err := outbox.Purge(ctx, s.Pool, s.Config.OutboxRetention)
+	if err != nil {
+		s.Log.Warn("outbox purge failed", "err", err)
+	}
+	m, err := inbox.Purge(ctx, s.Pool, s.Config.OutboxRetention)
+	if err != nil {
+		s.Log.Warn("inbox purge failed", "err", err)
+	}
+	if n+m > 0 {
+		s.Log.Info("purged", "outbox_rows", n, "inbox_rows", m)
+	}
+}
+
+func (s *Service) routes(app http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", promhttp.Handler())
+	if app != nil {
+		mux.Handle("/", app)
+	}
+	return mux
+}
+
+func (s *Service) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok", "broker": "ok"}
+	status := http.StatusOK
+	if err := s.Pool.Ping(ctx); err != nil {
+		checks["database"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if err := broker.Ping(ctx, s.Config.KafkaBrokers); err != nil {
+		checks["broker"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, checks)
+}

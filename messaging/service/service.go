@@ -1,0 +1,138 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/robfig/cron/v3"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/purchase-saga/messaging/broker"
+	"github.com/purchase-saga/messaging/consumer"
+	"github.com/purchase-saga/messaging/postgres"
+	"github.com/purchase-saga/messaging/retry"
+	"github.com/purchase-saga/messaging/topic"
+)
+
+// Service holds a started service's shared resources and the background
+// work Run supervises.
+type Service struct {
+	Name   string
+	Config Config
+	Log    *slog.Logger
+	Pool   *pgxpool.Pool
+	// Writer publishes the outbox relay's batches and dead letters.
+	Writer *kafka.Writer
+
+	cron      *cron.Cron
+	consumers []*consumer.Consumer
+	workers   []func(context.Context) error
+	// workCtx is set by Run before any job starts and ends at shutdown.
+	workCtx context.Context
+}
+
+// startTimeout bounds how long Start waits for the database and broker.
+const startTimeout = 2 * time.Minute
+
+// Start connects to the database, applies migrate, creates the saga's
+// topics and opens the writer, waiting up to two minutes for the database
+// and the broker to come up.
+func Start(ctx context.Context, name string, cfg Config, log *slog.Logger, migrate func(context.Context, *sql.DB) error) (*Service, error) {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	pool, err := OpenDatabase(ctx, cfg, log, migrate)
+	if err != nil {
+		return nil, err
+	}
+	err = waitFor(ctx, log, "broker", func() error {
+		return broker.EnsureTopics(ctx, cfg.KafkaBrokers, topic.All, topic.Compacted,
+			broker.TopicOptions{Partitions: cfg.TopicPartitions, Replication: cfg.TopicReplication})
+	})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Service{
+		Name: name, Config: cfg, Log: log, Pool: pool,
+		Writer: broker.NewWriter(cfg.KafkaBrokers, log),
+		cron:   cron.New(),
+	}, nil
+}
+
+// OpenDatabase connects to the service's database, waiting for it while
+// ctx allows, and applies migrate.
+func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger, migrate func(context.Context, *sql.DB) error) (*pgxpool.Pool, error) {
+	var pool *pgxpool.Pool
+	err := waitFor(ctx, log, "database", func() (err error) {
+		pool, err = postgres.Connect(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	if err := migrate(ctx, db); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+func waitFor(ctx context.Context, log *slog.Logger, what string, try func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := try()
+		if err == nil {
+			return nil
+		}
+		log.Warn("waiting for "+what, "attempt", attempt, "err", err)
+		if retry.Default.Sleep(ctx, attempt) != nil {
+			return fmt.Errorf("%s not available: %w", what, err)
+		}
+	}
+}
+
+// Consume registers a consumer of topics in the service's consumer group;
+// records that fail go to dltTopic(topic).
+func (s *Service) Consume(topics []string, h consumer.Handler, dltTopic func(string) string) error {
+	c, err := consumer.New(consumer.Config{
+		Reader:          broker.NewReader(s.Config.KafkaBrokers, s.Name, topics, broker.ReaderOptions{}, s.Log),
+		Pool:            s.Pool,
+		Handler:         h,
+		DeadLetters:     s.Writer,
+		DeadLetterTopic: dltTopic,
+		Service:         s.Name,
+		MaxAttempts:     s.Config.MaxAttempts,
+		Workers:         s.Config.ConsumerWorkers,
+		Logger:          s.Log,
+	})
+	if err != nil {
+		return err
+	}
+	s.consumers = append(s.consumers, c)
+	return nil
+}
+
+// Go registers background work that runs until its context ends; it is
+// stopped together with the consumers.
+func (s *Service) Go(work func(context.Context) error) {
+	s.workers = append(s.workers, work)
+}
+
+// Every schedules job on the service's cron (robfig/cron spec, such as
+// "@every 1s"). A job gets a context that ends at shutdown.
+func (s *Service) Every(spec string, job func(context.Context)) error {
+	_, err := s.cron.AddFunc(spec, func() { job(s.workCtx) })
+	return err
+}
+
+// NewLogger returns the JSON logger every service uses.
+func NewLogger(name string, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("service", name)
+}

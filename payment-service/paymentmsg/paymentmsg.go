@@ -1,0 +1,54 @@
+// Package paymentmsg is payment-service's published language: the commands
+// it accepts and the replies it emits, as they travel in the envelope's
+// data. Other services import it; it imports nothing of payment.
+package paymentmsg
+
+// Message types.
+const (
+	TypeCharge   = "payment.charge"   // on topic payment
+	TypeRefund   = "payment.refund"   // on topic payment.compensation
+	TypeCharged  = "payment.charged"  // on topic payment.success
+	TypeRefunded = "payment.refunded" // on topic payment.success
+	TypeRejected = "payment.rejected" // on topic payment.dlt, dlt-reason rejected
+)
+
+// Rejection reasons, in Rejected.Reason.
+const (
+	ReasonInsufficientFunds = "insufficient_funds"
+	ReasonUnknownAccount    = "unknown_account"
+	ReasonCurrencyMismatch  = "currency_mismatch"
+	ReasonCancelled         = "cancelled" // the refund came first
+)
+
+// Charge takes amount from the customer's account.
+type Charge struct {
+	OrderID     string `json:"order_id"`
+	CustomerID  string `json:"customer_id"`
+	AmountCents int64  `json:"amount_cents"`
+	Currency    string `json:"currency"`
+}
+
+// Refund gives back what Charge took for the order, or records a tombstone
+// when nothing was charged yet.
+type Refund struct {
+	OrderID string `json:"order_id"`
+}
+
+// Charged acknowledges a charge.
+type Charged struct {
+	OrderID     string `json:"order_id"`
+	AmountCents int64  `json:"amount_cents"`
+}
+
+// Refunded acknowledges a refund.
+type Refunded struct {
+	OrderID     string `json:"order_id"`
+	AmountCents int64  `json:"amount_cents"`
+}
+
+// Rejected says a charge was refused; nothing was taken.
+type Rejected struct {
+	OrderID string `json:"order_id"`
+	Reason  string `json:"reason"`
+	Detail  string `json:"detail,omitempty"`
+}
