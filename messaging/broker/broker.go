@@ -79,6 +79,9 @@ func NewReader(brokers []string, group string, topics []string, opts ReaderOptio
 }
 
 func errorLogger(log *slog.Logger, who string) kafka.LoggerFunc {
+	if log == nil {
+		log = slog.Default()
+	}
 	return func(msg string, args ...any) {
 		log.Warn(who+": "+fmt.Sprintf(msg, args...), "component", "kafka")
 	}

@@ -35,14 +35,8 @@ func (c *Consumer) handleBatch(stop, work context.Context, batch []kafka.Message
 		}
 		ds = append(ds, d)
 	}
-	if len(ds) > 0 {
-		err := c.applyRetrying(stop, work, ds)
-		if err != nil && !errors.Is(err, errStopped) {
-			err = c.applyEach(stop, work, ds)
-		}
-		if err != nil {
-			return err
-		}
+	if err := c.applyAll(stop, work, ds); err != nil {
+		return err
 	}
 	if err := c.cfg.Reader.CommitMessages(work, batch...); err != nil {
 		return fmt.Errorf("commit offsets: %w", err)
@@ -66,7 +60,8 @@ func decode(m kafka.Message) (Delivery, error) {
 }
 
 // applyRetrying applies ds in one transaction, retrying transient failures
-// until they pass or stop ends. Other errors are returned at once.
+// until they pass or stop ends. Other errors are returned at once, as a
+// *messageError naming the message that failed.
 func (c *Consumer) applyRetrying(stop, work context.Context, ds []Delivery) error {
 	for attempt := 1; ; attempt++ {
 		err := c.apply(work, ds)
@@ -81,30 +76,49 @@ func (c *Consumer) applyRetrying(stop, work context.Context, ds []Delivery) erro
 	}
 }
 
-// applyEach applies ds one at a time: poison goes to the dead letters at
-// once, other failures after MaxAttempts, transient ones are retried.
-func (c *Consumer) applyEach(stop, work context.Context, ds []Delivery) error {
-	for _, d := range ds {
-		if err := c.applyOne(stop, work, d); err != nil {
+// messageError says which message of a batch failed.
+type messageError struct {
+	index int
+	err   error
+}
+
+func (e *messageError) Error() string { return e.err.Error() }
+func (e *messageError) Unwrap() error { return e.err }
+
+// applyAll applies ds in as few transactions as it can. When the batch
+// fails because of one message, the messages before it are applied
+// without it, the failing one is settled on its own (dead-lettered at once
+// if it is poison, retried up to MaxAttempts otherwise) and the rest go on
+// as a batch: one bad message neither blocks nor poisons its neighbours.
+func (c *Consumer) applyAll(stop, work context.Context, ds []Delivery) error {
+	for len(ds) > 0 {
+		err := c.applyRetrying(stop, work, ds)
+		if err == nil {
+			return nil
+		}
+		var bad *messageError
+		if !errors.As(err, &bad) {
+			return err // stopping
+		}
+		if bad.index > 0 {
+			if err := c.applyAll(stop, work, ds[:bad.index]); err != nil {
+				return err
+			}
+		}
+		if err := c.settle(stop, work, ds[bad.index], bad.err); err != nil {
 			return err
 		}
+		ds = ds[bad.index+1:]
 	}
 	return nil
 }
 
-func (c *Consumer) applyOne(stop, work context.Context, d Delivery) error {
-	failures := 0
-	for attempt := 1; ; attempt++ {
-		err := c.applyRetrying(stop, work, []Delivery{d})
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, errStopped):
-			return err
-		case isPoison(err):
-			return c.deadLetter(stop, work, d, dlt.ReasonPoison, err, attempt)
+// settle handles a message whose first attempt failed with err.
+func (c *Consumer) settle(stop, work context.Context, d Delivery, err error) error {
+	for failures := 1; ; failures++ {
+		if isPoison(err) {
+			return c.deadLetter(stop, work, d, dlt.ReasonPoison, err, failures)
 		}
-		failures++
 		c.logFor(d).Warn("message failed", "attempt", failures, "max_attempts", c.cfg.MaxAttempts, "err", err)
 		if failures >= c.cfg.MaxAttempts {
 			return c.deadLetter(stop, work, d, dlt.ReasonError, err, failures)
@@ -112,6 +126,9 @@ func (c *Consumer) applyOne(stop, work context.Context, d Delivery) error {
 		retries.WithLabelValues(d.Topic).Inc()
 		if c.cfg.Backoff.Sleep(stop, failures) != nil {
 			return errStopped
+		}
+		if err = c.applyRetrying(stop, work, []Delivery{d}); err == nil || errors.Is(err, errStopped) {
+			return err
 		}
 	}
 }
@@ -132,9 +149,12 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	for _, d := range ds {
+	for i, d := range ds {
 		if err := c.applyIn(ctx, tx, d); err != nil {
-			return err
+			if postgres.IsTransient(err) {
+				return err
+			}
+			return &messageError{index: i, err: err}
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
