@@ -61,7 +61,7 @@ func Start(ctx context.Context, name string, cfg Config, log *slog.Logger, migra
 	return &Service{
 		Name: name, Config: cfg, Log: log, Pool: pool,
 		Writer: broker.NewWriter(cfg.KafkaBrokers, log),
-		cron:   cron.New(),
+		cron:   newCron(log),
 	}, nil
 }
 
@@ -135,4 +135,11 @@ func (s *Service) Every(spec string, job func(context.Context)) error {
 // NewLogger returns the JSON logger every service uses.
 func NewLogger(name string, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("service", name)
+}
+
+// newCron returns a cron whose jobs never overlap themselves (a slow sweep
+// is skipped, not doubled) and whose panics are logged, not fatal.
+func newCron(log *slog.Logger) *cron.Cron {
+	logger := cron.PrintfLogger(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	return cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
 }

@@ -1,0 +1,169 @@
+// Package api is order-service's REST API (SPEC section 5): placing
+// orders, reading one with an optional long poll, and listing them.
+package api
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/purchase-saga/messaging/problem"
+	"github.com/purchase-saga/order-service/internal/order"
+	"github.com/purchase-saga/order-service/internal/postgres"
+	"github.com/purchase-saga/order-service/internal/saga"
+)
+
+// MaxWait caps ?wait=.
+const MaxWait = 60 * time.Second
+
+// API serves the order endpoints.
+type API struct {
+	Saga   *saga.Saga
+	Waiter *saga.Waiter
+	Log    *slog.Logger
+}
+
+// Handler returns the routes.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /orders", a.place)
+	mux.HandleFunc("GET /orders/{id}", a.get)
+	mux.HandleFunc("GET /orders", a.list)
+	return mux
+}
+
+func (a *API) place(w http.ResponseWriter, r *http.Request) {
+	wait, err := parseWait(r)
+	if err != nil {
+		problem.WriteErr(w, err)
+		return
+	}
+	var req saga.PlaceRequest
+	if err := problem.Decode(w, r, &req, false); err != nil {
+		problem.WriteErr(w, err)
+		return
+	}
+	o, created, err := a.Saga.Place(r.Context(), req, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if wait > 0 && !o.Terminal() {
+		if o, err = a.Saga.Get(r.Context(), a.Waiter, o.ID, wait); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	w.Header().Set("Location", "/orders/"+o.ID)
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	problem.JSON(w, status, o)
+}
+
+func (a *API) get(w http.ResponseWriter, r *http.Request) {
+	wait, err := parseWait(r)
+	if err != nil {
+		problem.WriteErr(w, err)
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := uuid.Parse(id); err != nil {
+		problem.Error(w, http.StatusNotFound, fmt.Sprintf("no order %q", id))
+		return
+	}
+	o, err := a.Saga.Get(r.Context(), a.Waiter, id, wait)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	problem.JSON(w, http.StatusOK, o)
+}
+
+// Page is a page of GET /orders.
+type Page struct {
+	Orders []order.Order `json:"orders"`
+	// Next is the cursor of the following page (?after=), empty at the end.
+	Next string `json:"next,omitempty"`
+}
+
+func (a *API) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := postgres.Filter{CustomerID: q.Get("customer_id"), Status: order.Status(q.Get("status")), After: q.Get("after"), Limit: 50}
+	var problems []string
+	switch f.Status {
+	case "", order.Pending, order.Completed, order.Failed:
+	default:
+		problems = append(problems, fmt.Sprintf("status %q is not PENDING, COMPLETED or FAILED", f.Status))
+	}
+	if f.After != "" {
+		if _, err := uuid.Parse(f.After); err != nil {
+			problems = append(problems, fmt.Sprintf("after %q is not an order id", f.After))
+		}
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 500 {
+			problems = append(problems, fmt.Sprintf("limit %q is not a number from 1 to 500", s))
+		}
+		f.Limit = n
+	}
+	if len(problems) > 0 {
+		problem.Write(w, &problem.Details{Type: "about:blank", Title: "Bad Request", Status: http.StatusBadRequest,
+			Detail: "invalid query", Errors: problems})
+		return
+	}
+	want := f.Limit
+	f.Limit++ // one more tells whether there is a next page
+	orders, err := postgres.ListOrders(r.Context(), a.Saga.Pool, f)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	page := Page{Orders: orders}
+	if len(orders) > want {
+		page.Orders = orders[:want]
+		page.Next = page.Orders[want-1].ID
+	}
+	if page.Orders == nil {
+		page.Orders = []order.Order{}
+	}
+	problem.JSON(w, http.StatusOK, page)
+}
+
+func parseWait(r *http.Request) (time.Duration, error) {
+	s := r.URL.Query().Get("wait")
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, problem.New(http.StatusBadRequest, fmt.Sprintf("wait %q is not a duration such as 5s", s))
+	}
+	return min(d, MaxWait), nil
+}
+
+// fail maps domain errors to problems, once, at the edge.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var invalid *order.ValidationError
+	switch {
+	case errors.As(err, &invalid):
+		problem.Write(w, &problem.Details{Type: "about:blank", Title: "Unprocessable Entity",
+			Status: http.StatusUnprocessableEntity, Detail: invalid.Error(), Errors: invalid.Problems})
+	case errors.Is(err, order.ErrNotFound):
+		problem.Error(w, http.StatusNotFound, "no such order")
+	case errors.Is(err, order.ErrIdempotencyKey):
+		problem.Error(w, http.StatusConflict, "Idempotency-Key was used with a different request")
+	case r.Context().Err() != nil:
+		problem.Error(w, http.StatusServiceUnavailable, "request cancelled")
+	default:
+		a.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		problem.Error(w, http.StatusInternalServerError, "internal error")
+	}
+}

@@ -1,0 +1,45 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+)
+
+// Item is the catalog's view of a stock item.
+type Item struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	PriceCents int64  `json:"price_cents"`
+	Currency   string `json:"currency"`
+	Available  int64  `json:"available"`
+}
+
+// UpsertItem stores the latest snapshot of an item.
+func UpsertItem(ctx context.Context, q Querier, it Item) error {
+	_, err := q.Exec(ctx, `INSERT INTO catalog (item_id, name, price_cents, currency, available, updated_at)
+		VALUES ($1, $2, $3, $4, $5, now())
+		ON CONFLICT (item_id) DO UPDATE SET name = $2, price_cents = $3, currency = $4, available = $5, updated_at = now()`,
+		it.ID, it.Name, it.PriceCents, it.Currency, it.Available)
+	if err != nil {
+		return fmt.Errorf("postgres: upsert catalog item %s: %w", it.ID, err)
+	}
+	return nil
+}
+
+// Items returns the catalog entries among ids, by id.
+func Items(ctx context.Context, q Querier, ids []string) (map[string]Item, error) {
+	rows, err := q.Query(ctx, `SELECT item_id, name, price_cents, currency, available FROM catalog WHERE item_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: catalog items: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]Item, len(ids))
+	for rows.Next() {
+		var it Item
+		if err := rows.Scan(&it.ID, &it.Name, &it.PriceCents, &it.Currency, &it.Available); err != nil {
+			return nil, fmt.Errorf("postgres: scan catalog item: %w", err)
+		}
+		out[it.ID] = it
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,168 @@
+// Package postgres stores orders and the catalog read model in orderdb.
+// Functions take the transaction or pool they run in, so that the saga
+// decides where each transaction begins and ends.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/purchase-saga/order-service/internal/order"
+)
+
+// Querier is what both a pool and a transaction offer.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// ErrDuplicateKey reports an idempotency key that is already taken.
+var ErrDuplicateKey = errors.New("postgres: idempotency key exists")
+
+const orderColumns = `id, customer_id, lines, amount_cents, currency, status, failure_reason,
+	stock_status, stock_reason, stock_updated_at, payment_status, payment_reason, payment_updated_at,
+	created_at, updated_at, deadline`
+
+func scanOrder(row pgx.Row) (order.Order, error) {
+	var o order.Order
+	var lines []byte
+	err := row.Scan(&o.ID, &o.CustomerID, &lines, &o.AmountCents, &o.Currency, &o.Status, &o.FailureReason,
+		&o.Steps.Stock.Status, &o.Steps.Stock.Reason, &o.Steps.Stock.UpdatedAt,
+		&o.Steps.Payment.Status, &o.Steps.Payment.Reason, &o.Steps.Payment.UpdatedAt,
+		&o.CreatedAt, &o.UpdatedAt, &o.Deadline)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return order.Order{}, order.ErrNotFound
+	}
+	if err != nil {
+		return order.Order{}, fmt.Errorf("postgres: scan order: %w", err)
+	}
+	if err := json.Unmarshal(lines, &o.Lines); err != nil {
+		return order.Order{}, fmt.Errorf("postgres: order %s lines: %w", o.ID, err)
+	}
+	return o, nil
+}
+
+// InsertOrder stores a new order. A non-empty idempotency key already used
+// by another order gives ErrDuplicateKey.
+func InsertOrder(ctx context.Context, q Querier, o order.Order, idempotencyKey, requestHash string) error {
+	lines, err := json.Marshal(o.Lines)
+	if err != nil {
+		return fmt.Errorf("postgres: encode lines: %w", err)
+	}
+	var key *string
+	if idempotencyKey != "" {
+		key = &idempotencyKey
+	}
+	_, err = q.Exec(ctx, `INSERT INTO orders (id, customer_id, lines, amount_cents, currency, status, failure_reason,
+		stock_status, stock_reason, stock_updated_at, payment_status, payment_reason, payment_updated_at,
+		created_at, updated_at, deadline, idempotency_key, request_hash)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
+		o.ID, o.CustomerID, lines, o.AmountCents, o.Currency, o.Status, o.FailureReason,
+		o.Steps.Stock.Status, o.Steps.Stock.Reason, o.Steps.Stock.UpdatedAt,
+		o.Steps.Payment.Status, o.Steps.Payment.Reason, o.Steps.Payment.UpdatedAt,
+		o.CreatedAt, o.UpdatedAt, o.Deadline, key, requestHash)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "orders_idempotency_key_key" {
+		return ErrDuplicateKey
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: insert order: %w", err)
+	}
+	return nil
+}
+
+// UpdateOrder saves the order's status and steps.
+func UpdateOrder(ctx context.Context, q Querier, o order.Order) error {
+	_, err := q.Exec(ctx, `UPDATE orders SET status = $2, failure_reason = $3,
+		stock_status = $4, stock_reason = $5, stock_updated_at = $6,
+		payment_status = $7, payment_reason = $8, payment_updated_at = $9, updated_at = $10
+		WHERE id = $1`,
+		o.ID, o.Status, o.FailureReason, o.Steps.Stock.Status, o.Steps.Stock.Reason, o.Steps.Stock.UpdatedAt,
+		o.Steps.Payment.Status, o.Steps.Payment.Reason, o.Steps.Payment.UpdatedAt, o.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("postgres: update order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+// GetOrder reads an order; order.ErrNotFound when there is none.
+func GetOrder(ctx context.Context, q Querier, id string) (order.Order, error) {
+	return scanOrder(q.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
+}
+
+// LockOrder reads an order and locks it until tx ends.
+func LockOrder(ctx context.Context, tx pgx.Tx, id string) (order.Order, error) {
+	return scanOrder(tx.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR UPDATE`, id))
+}
+
+// ByIdempotencyKey returns the order created with key and its request hash.
+func ByIdempotencyKey(ctx context.Context, q Querier, key string) (order.Order, string, error) {
+	var hash string
+	var id string
+	err := q.QueryRow(ctx, `SELECT id::text, request_hash FROM orders WHERE idempotency_key = $1`, key).Scan(&id, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return order.Order{}, "", order.ErrNotFound
+	}
+	if err != nil {
+		return order.Order{}, "", fmt.Errorf("postgres: idempotency key: %w", err)
+	}
+	o, err := GetOrder(ctx, q, id)
+	return o, hash, err
+}
+
+// Filter selects orders for ListOrders.
+type Filter struct {
+	CustomerID string
+	Status     order.Status
+	// After is the id of the last order of the previous page.
+	After string
+	Limit int
+}
+
+// ListOrders returns orders matching f in id order (creation order, ids
+// being UUIDv7), at most f.Limit of them.
+func ListOrders(ctx context.Context, q Querier, f Filter) ([]order.Order, error) {
+	rows, err := q.Query(ctx, `SELECT `+orderColumns+` FROM orders
+		WHERE ($1 = '' OR customer_id = $1) AND ($2 = '' OR status = $2) AND id > COALESCE(NULLIF($3, '')::uuid, '00000000-0000-0000-0000-000000000000')
+		ORDER BY id LIMIT $4`, f.CustomerID, string(f.Status), f.After, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list orders: %w", err)
+	}
+	defer rows.Close()
+	var out []order.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// LockTimedOut locks up to limit pending orders whose deadline passed,
+// skipping those another instance holds.
+func LockTimedOut(ctx context.Context, tx pgx.Tx, now time.Time, limit int) ([]order.Order, error) {
+	rows, err := tx.Query(ctx, `SELECT `+orderColumns+` FROM orders
+		WHERE status = 'PENDING' AND deadline <= $1 ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: timed-out orders: %w", err)
+	}
+	defer rows.Close()
+	var out []order.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}

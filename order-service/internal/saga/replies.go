@@ -1,0 +1,121 @@
+package saga
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/purchase-saga/messaging/consumer"
+	"github.com/purchase-saga/messaging/dlt"
+	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/order-service/internal/order"
+	"github.com/purchase-saga/order-service/internal/postgres"
+	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/stock-service/stockmsg"
+)
+
+// Topics are what the orchestrator consumes.
+var Topics = []string{topic.StockSuccess, topic.StockDLT, topic.PaymentSuccess, topic.PaymentDLT, topic.Items}
+
+// Handle is the consumer handler for Topics: catalog snapshots and the
+// participants' replies. A reply it cannot process is poison and goes to
+// order.dlt.
+func (s *Saga) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+	if d.Topic == topic.Items {
+		return s.applyItem(ctx, tx, d)
+	}
+	reply, ok, err := toReply(d)
+	if err != nil {
+		return fmt.Errorf("%w: %v", consumer.ErrPoison, err)
+	}
+	if !ok {
+		return nil
+	}
+	if _, err := uuid.Parse(d.Message.SagaID); err != nil {
+		return fmt.Errorf("%w: saga id %q is not an order id", consumer.ErrPoison, d.Message.SagaID)
+	}
+	o, err := postgres.LockOrder(ctx, tx, d.Message.SagaID)
+	if errors.Is(err, order.ErrNotFound) {
+		return fmt.Errorf("%w: reply for unknown order %s", consumer.ErrPoison, d.Message.SagaID)
+	}
+	if err != nil {
+		return err
+	}
+	decision := o.Apply(reply, s.now())
+	return s.save(ctx, tx, o, decision)
+}
+
+// toReply reads what a record says about a step. ok is false for records
+// that change no step: a compensation command that was dead-lettered
+// (the step stays COMPENSATING until an operator replays it).
+func toReply(d consumer.Delivery) (r order.Reply, ok bool, err error) {
+	m := d.Message
+	switch m.Type {
+	case stockmsg.TypeReserved:
+		return order.Reply{Step: order.Stock, Outcome: order.Succeeded}, true, nil
+	case stockmsg.TypeReleased:
+		return order.Reply{Step: order.Stock, Outcome: order.Compensated}, true, nil
+	case paymentmsg.TypeCharged:
+		return order.Reply{Step: order.Payment, Outcome: order.Succeeded}, true, nil
+	case paymentmsg.TypeRefunded:
+		return order.Reply{Step: order.Payment, Outcome: order.Compensated}, true, nil
+	case stockmsg.TypeRejected:
+		var rej stockmsg.Rejected
+		if err := m.DecodeData(&rej); err != nil {
+			return r, false, err
+		}
+		return order.Reply{Step: order.Stock, Outcome: order.Refused, Reason: rej.Reason}, true, nil
+	case paymentmsg.TypeRejected:
+		var rej paymentmsg.Rejected
+		if err := m.DecodeData(&rej); err != nil {
+			return r, false, err
+		}
+		return order.Reply{Step: order.Payment, Outcome: order.Refused, Reason: rej.Reason}, true, nil
+	case stockmsg.TypeReserve, paymentmsg.TypeCharge:
+		// The command itself, dead-lettered for a technical reason: the
+		// step failed.
+		if d.Topic != topic.StockDLT && d.Topic != topic.PaymentDLT {
+			return r, false, fmt.Errorf("command %s on %s", m.Type, d.Topic)
+		}
+		step := order.Stock
+		if m.Type == paymentmsg.TypeCharge {
+			step = order.Payment
+		}
+		return order.Reply{Step: step, Outcome: order.Refused, Reason: technicalReason(d)}, true, nil
+	case stockmsg.TypeRelease, paymentmsg.TypeRefund:
+		return r, false, nil
+	}
+	return r, false, fmt.Errorf("unexpected message type %q on %s", m.Type, d.Topic)
+}
+
+func technicalReason(d consumer.Delivery) string {
+	reason := d.Headers[dlt.HeaderReason]
+	if reason == "" {
+		reason = dlt.ReasonError
+	}
+	if msg := d.Headers[dlt.HeaderError]; msg != "" {
+		if len(msg) > 200 {
+			msg = msg[:200]
+		}
+		return reason + ": " + msg
+	}
+	return reason
+}
+
+func (s *Saga) applyItem(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+	if d.Message.Type != stockmsg.TypeItemUpdated {
+		return fmt.Errorf("%w: unexpected %q on %s", consumer.ErrPoison, d.Message.Type, d.Topic)
+	}
+	var it stockmsg.ItemUpdated
+	if err := d.Message.DecodeData(&it); err != nil {
+		return err
+	}
+	if it.ID == "" {
+		return fmt.Errorf("%w: item.updated without id", consumer.ErrPoison)
+	}
+	return postgres.UpsertItem(ctx, tx, postgres.Item{ID: it.ID, Name: it.Name, PriceCents: it.PriceCents,
+		Currency: it.Currency, Available: it.Available})
+}

@@ -1,0 +1,124 @@
+// Package saga orchestrates the purchase: it places orders (the order row
+// and the first commands in one transaction), applies the participants'
+// replies to the persisted state machine of package order, sends the
+// compensations and lifecycle events that decides, fails orders that time
+// out, and keeps the catalog read model.
+package saga
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/outbox"
+	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/order-service/internal/order"
+	"github.com/purchase-saga/order-service/internal/postgres"
+	"github.com/purchase-saga/order-service/ordermsg"
+	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/stock-service/stockmsg"
+)
+
+// TerminalChannel is notified with an order's id when it becomes terminal,
+// so that long polls on any instance wake up.
+const TerminalChannel = "order_terminal"
+
+// Saga is the orchestrator.
+type Saga struct {
+	Pool     *pgxpool.Pool
+	Currency string
+	Timeout  time.Duration
+	Log      *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+func (s *Saga) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// save persists o after a decision and writes what the decision requires:
+// compensations, the lifecycle event and the wake-up of long polls.
+func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decision) error {
+	if !d.Changed {
+		return nil
+	}
+	if err := postgres.UpdateOrder(ctx, tx, o); err != nil {
+		return err
+	}
+	var records []outbox.Record
+	for _, step := range d.Compensate {
+		r, err := compensation(o, step)
+		if err != nil {
+			return err
+		}
+		records = append(records, r)
+	}
+	if d.Ended {
+		r, err := lifecycle(o)
+		if err != nil {
+			return err
+		}
+		records = append(records, r)
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, TerminalChannel, o.ID); err != nil {
+			return fmt.Errorf("saga: notify: %w", err)
+		}
+		ended.WithLabelValues(string(o.Status), o.FailureReason).Inc()
+		sagaSeconds.Observe(o.UpdatedAt.Sub(o.CreatedAt).Seconds())
+	}
+	return outbox.Write(ctx, tx, records...)
+}
+
+func compensation(o order.Order, step order.StepName) (outbox.Record, error) {
+	if step == order.Stock {
+		return record(topic.StockCompensation, o.ID, stockmsg.TypeRelease, stockmsg.Release{OrderID: o.ID})
+	}
+	return record(topic.PaymentCompensation, o.ID, paymentmsg.TypeRefund, paymentmsg.Refund{OrderID: o.ID})
+}
+
+func lifecycle(o order.Order) (outbox.Record, error) {
+	typ := ordermsg.TypePlaced
+	switch o.Status {
+	case order.Completed:
+		typ = ordermsg.TypeCompleted
+	case order.Failed:
+		typ = ordermsg.TypeFailed
+	}
+	return record(topic.Orders, o.ID, typ, ordermsg.Event{
+		OrderID: o.ID, CustomerID: o.CustomerID, AmountCents: o.AmountCents, Currency: o.Currency,
+		Status: string(o.Status), FailureReason: o.FailureReason,
+	})
+}
+
+func record(topicName, orderID, typ string, data any) (outbox.Record, error) {
+	m, err := envelope.New(typ, orderID, data)
+	if err != nil {
+		return outbox.Record{}, err
+	}
+	return outbox.Record{Topic: topicName, Key: orderID, Message: m}, nil
+}
+
+// inTx runs fn in a transaction and commits it, reporting the commit's own
+// error.
+func (s *Saga) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("saga: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("saga: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+// Command order-service serves the orders API and orchestrates the
+// purchase saga. Configuration is read from the environment (README).
+package main
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"time"
+
+	"github.com/purchase-saga/messaging/service"
+	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/migrations"
+	"github.com/purchase-saga/order-service/internal/api"
+	"github.com/purchase-saga/order-service/internal/saga"
+)
+
+// settings are order-service's own, beside service.Config.
+type settings struct {
+	SagaTimeout time.Duration `env:"SAGA_TIMEOUT" default:"30s"`
+	// SweepEvery is the robfig/cron spec of the timeout sweep.
+	SweepEvery string `env:"SWEEP_SCHEDULE" default:"@every 1s"`
+}
+
+func main() {
+	var extra settings
+	service.Main(service.Spec{
+		Name:        "order-service",
+		DefaultAddr: "127.0.0.1:8080",
+		Extra:       &extra,
+		Migrate: func(ctx context.Context, db *sql.DB) error {
+			return migrations.Up(ctx, db, migrations.Order)
+		},
+		Wire: func(ctx context.Context, s *service.Service) (http.Handler, error) {
+			return wire(s, extra)
+		},
+	})
+}
+
+func wire(s *service.Service, cfg settings) (http.Handler, error) {
+	sg := &saga.Saga{Pool: s.Pool, Currency: s.Config.Currency, Timeout: cfg.SagaTimeout, Log: s.Log}
+	if err := s.Consume(saga.Topics, sg.Handle, func(string) string { return topic.OrderDLT }); err != nil {
+		return nil, err
+	}
+	waiter := &saga.Waiter{DatabaseURL: s.Config.DatabaseURL, Log: s.Log}
+	s.Go(waiter.Run)
+	err := s.Every(cfg.SweepEvery, func(ctx context.Context) {
+		if n, err := sg.Sweep(ctx); err != nil {
+			s.Log.Warn("timeout sweep failed", "err", err)
+		} else if n > 0 {
+			s.Log.Info("orders timed out", "count", n)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return (&api.API{Saga: sg, Waiter: waiter, Log: s.Log}).Handler(), nil
+}
