@@ -26,6 +26,8 @@ type Config struct {
 	ShutdownTimeout  time.Duration `env:"SHUTDOWN_TIMEOUT" default:"20s"`
 	// ConsumerWorkers is how many partitions a consumer applies at once.
 	ConsumerWorkers int `env:"CONSUMER_WORKERS" default:"4"`
+	// KafkaSessionTimeout is how long a dead consumer keeps its partitions.
+	KafkaSessionTimeout time.Duration `env:"KAFKA_SESSION_TIMEOUT" default:"10s"`
 	// DBMaxConns bounds the service's connection pool.
 	DBMaxConns int `env:"DB_MAX_CONNS" default:"16"`
 }

@@ -102,7 +102,7 @@ func waitFor(ctx context.Context, log *slog.Logger, what string, try func() erro
 // records that fail go to dltTopic(topic).
 func (s *Service) Consume(topics []string, h consumer.Handler, dltTopic func(string) string) error {
 	c, err := consumer.New(consumer.Config{
-		Reader:          broker.NewReader(s.Config.KafkaBrokers, s.Name, topics, broker.ReaderOptions{}, s.Log),
+		Reader:          broker.NewReader(s.Config.KafkaBrokers, s.Name, topics, broker.ReaderOptions{SessionTimeout: s.Config.KafkaSessionTimeout}, s.Log),
 		Pool:            s.Pool,
 		Handler:         h,
 		DeadLetters:     s.Writer,

@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ledger checks, once every order has settled, that stock and money add
+// up: every unit reserved belongs to a completed order, every cent
+// missing from an account paid for one.
+func (s *stack) ledger(t *testing.T, ids []string, items map[string]int64, deposits map[string]int64) {
+	t.Helper()
+	reserved := map[string]int64{}
+	spent := map[string]int64{}
+	counts := map[string]int{}
+	for _, id := range ids {
+		o := s.settled(id, 90*time.Second)
+		counts[o.Status]++
+		if o.Status != "COMPLETED" {
+			continue
+		}
+		var lines []line
+		if err := s.dbs["order"].Pool.QueryRow(context.Background(), `SELECT lines FROM orders WHERE id = $1`, id).Scan(&lines); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range lines {
+			reserved[l.ItemID] += l.Quantity
+		}
+		spent[o.CustomerID] += o.AmountCents
+	}
+	t.Logf("orders: %v", counts)
+	if counts["COMPLETED"] == 0 {
+		t.Errorf("no order completed: the test exercised nothing")
+	}
+	for id, onHand := range items {
+		it := s.stockOf(id)
+		if it.OnHand != onHand || it.Reserved != reserved[id] || it.Available != onHand-reserved[id] || it.Available < 0 {
+			t.Errorf("item %s: %+v, want on_hand %d and %d reserved by completed orders", id, it, onHand, reserved[id])
+		}
+	}
+	for customer, deposit := range deposits {
+		if got, want := s.balance(customer), deposit-spent[customer]; got != want {
+			t.Errorf("account %s: balance %d, want %d (deposit %d, completed orders %d)", customer, got, want, deposit, spent[customer])
+		}
+	}
+}
+
+func TestStockServiceKilledMidLoad(t *testing.T) {
+	s := newStack(t, options{})
+	items := map[string]int64{"red": 40, "green": 40, "blue": 40}
+	for id, n := range items {
+		s.item(id, 300, n)
+	}
+	deposits := map[string]int64{}
+	for i := range 20 {
+		c := fmt.Sprintf("cust-%02d", i)
+		deposits[c] = 3000
+		s.account(c, 3000)
+	}
+	names := []string{"red", "green", "blue"}
+
+	const orders = 160
+	ids := make([]string, orders)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < orders; i += 4 {
+				lines := []line{{names[i%3], int64(1 + i%3)}}
+				if i%5 == 0 {
+					lines = append(lines, line{names[(i+1)%3], 1})
+				}
+				ids[i] = s.place(fmt.Sprintf("cust-%02d", rand.IntN(20)), lines...).ID
+				time.Sleep(25 * time.Millisecond)
+			}
+		})
+	}
+	time.Sleep(500 * time.Millisecond)
+	stock := s.svcs["stock"]
+	stock.kill()
+	t.Logf("stock-service killed %v into the load", time.Since(start).Round(time.Millisecond))
+	time.Sleep(time.Second)
+	stock.start()
+	stock.waitReady(60 * time.Second)
+	wg.Wait()
+	s.ledger(t, ids, items, deposits)
+}
+
+func TestServicesDrainAndExitZeroOnSIGTERM(t *testing.T) {
+	s := newStack(t, options{})
+	s.item("cup", 100, 100)
+	s.account("frank", 100_000)
+	var ids []string
+	for range 20 {
+		ids = append(ids, s.place("frank", line{"cup", 1}).ID)
+	}
+	for _, name := range []string{"order", "stock", "payment"} {
+		began := time.Now()
+		if err := s.svcs[name].signal(syscall.SIGTERM, 15*time.Second); err != nil {
+			t.Errorf("%s-service after SIGTERM: %v, want exit status 0 within the shutdown bound", name, err)
+		}
+		t.Logf("%s-service stopped in %v", name, time.Since(began).Round(time.Millisecond))
+	}
+	// Nothing was lost by stopping: back up, every order settles.
+	for _, name := range []string{"stock", "payment", "order"} {
+		s.svcs[name].start()
+	}
+	for _, name := range []string{"stock", "payment", "order"} {
+		s.svcs[name].waitReady(60 * time.Second)
+	}
+	s.ledger(t, ids, map[string]int64{"cup": 100}, map[string]int64{"frank": 100_000})
+}
