@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/purchase-saga/messaging/broker"
+	"github.com/purchase-saga/messaging/outbox"
+	"github.com/purchase-saga/messaging/postgres"
+	"github.com/purchase-saga/messaging/topic"
+)
+
+func topicsCreate(ctx context.Context, args []string, out io.Writer) error {
+	fs := newFlags("topics create")
+	brokers := brokersFlag(fs)
+	partitions := fs.Int("partitions", envInt("TOPIC_PARTITIONS", 6), "partitions per topic")
+	replication := fs.Int("replication", envInt("TOPIC_REPLICATION", 1), "replication factor")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	err := broker.EnsureTopics(ctx, broker.Split(*brokers), topic.All, topic.Compacted,
+		broker.TopicOptions{Partitions: *partitions, Replication: *replication})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "topics present: %s\n", strings.Join(topic.All, ", "))
+	return nil
+}
+
+func envInt(name string, def int) int {
+	var n int
+	if _, err := fmt.Sscan(os.Getenv(name), &n); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// dbList collects repeated --db NAME=URL flags.
+type dbList []string
+
+func (d *dbList) String() string     { return strings.Join(*d, ",") }
+func (d *dbList) Set(v string) error { *d = append(*d, v); return nil }
+
+func outboxStatus(ctx context.Context, args []string, out io.Writer) error {
+	fs := newFlags("outbox status")
+	var dbs dbList
+	fs.Var(&dbs, "db", "NAME=URL of a database to inspect (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if len(dbs) == 0 {
+		for _, name := range []string{"order", "stock", "payment"} {
+			if u := os.Getenv(strings.ToUpper(name) + "_DATABASE_URL"); u != "" {
+				dbs = append(dbs, name+"="+u)
+			}
+		}
+	}
+	if len(dbs) == 0 {
+		return fmt.Errorf("no database: give --db NAME=URL or set ORDER_DATABASE_URL, STOCK_DATABASE_URL, PAYMENT_DATABASE_URL: %w", errUsage)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATABASE\tUNPUBLISHED\tOLDEST UNPUBLISHED")
+	var failed []string
+	for _, spec := range dbs {
+		name, url, ok := strings.Cut(spec, "=")
+		if !ok {
+			return fmt.Errorf("--db %q: want NAME=URL: %w", spec, errUsage)
+		}
+		st, err := status(ctx, url)
+		if err != nil {
+			fmt.Fprintf(tw, "%s\terror\t%v\n", name, err)
+			failed = append(failed, name)
+			continue
+		}
+		age := "-"
+		if st.Unpublished > 0 {
+			age = st.OldestAge.Round(1e6).String()
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", name, st.Unpublished, age)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("could not read %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+func status(ctx context.Context, url string) (outbox.Status, error) {
+	pool, err := postgres.Connect(ctx, url, 1)
+	if err != nil {
+		return outbox.Status{}, err
+	}
+	defer pool.Close()
+	return outbox.ReadStatus(ctx, pool)
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/purchase-saga/messaging/broker"
+	"github.com/purchase-saga/messaging/dlt"
+	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/testbroker"
+)
+
+// seed puts dead letters on stock.dlt: for each (key, reason, age) one
+// record whose value is a stock.reserve envelope.
+func seed(t *testing.T, b *testbroker.Broker, specs []deadSpec) map[string]envelope.Message {
+	t.Helper()
+	w := broker.NewWriter(b.Addrs, nil)
+	defer w.Close()
+	sent := map[string]envelope.Message{}
+	for i, s := range specs {
+		m, err := envelope.New("stock.reserve", s.key, map[string]any{"order_id": s.key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := m.Encode()
+		orig := kafka.Message{Topic: "stock", Partition: 0, Offset: int64(i), Key: []byte(s.key), Value: v,
+			Headers: []kafka.Header{{Key: envelope.HeaderMessageID, Value: []byte(m.ID.String())}, {Key: envelope.HeaderType, Value: []byte(m.Type)}}}
+		rec := dlt.Record("stock.dlt", orig, dlt.Failure{Reason: s.reason, Err: "boom", Attempts: 5, Service: "stock-service",
+			At: time.Now().Add(-s.age), Origin: dlt.Origin{Topic: "stock", Partition: 0, Offset: int64(i)}})
+		if err := w.WriteMessages(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		sent[s.key] = m
+	}
+	return sent
+}
+
+type deadSpec struct {
+	key, reason string
+	age         time.Duration
+}
+
+func sagactl(t *testing.T, b *testbroker.Broker, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), append(args, "--brokers", strings.Join(b.Addrs, ",")), &out, &errOut)
+	return out.String(), err
+}
+
+func listKeys(t *testing.T, b *testbroker.Broker, args ...string) []string {
+	t.Helper()
+	out, err := sagactl(t, b, append([]string{"dlt", "list", "--topic", "stock.dlt", "--json"}, args...)...)
+	if err != nil {
+		t.Fatalf("dlt list %v: %v", args, err)
+	}
+	var recs []record
+	if err := json.Unmarshal([]byte(out), &recs); err != nil {
+		t.Fatalf("dlt list --json printed %q: %v", out, err)
+	}
+	var keys []string
+	for _, r := range recs {
+		keys = append(keys, r.Key)
+	}
+	return keys
+}
+
+var specs = []deadSpec{
+	{"o1", dlt.ReasonError, 3 * time.Hour},
+	{"o2", dlt.ReasonError, 10 * time.Minute},
+	{"o3", dlt.ReasonRejected, 5 * time.Minute},
+	{"o4", dlt.ReasonPoison, time.Minute},
+	{"o5", dlt.ReasonError, 0},
+}
+
+func TestListFiltersSelectExactlyTheMatchingRecords(t *testing.T) {
+	b := testbroker.New(t, 1, "stock", "stock.dlt")
+	seed(t, b, specs)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "o1,o2,o3,o4,o5"},
+		{[]string{"--reason", "error"}, "o1,o2,o5"},
+		{[]string{"--key", "o3"}, "o3"},
+		{[]string{"--since", "1h"}, "o2,o3,o4,o5"},
+		{[]string{"--reason", "error", "--since", "1h"}, "o2,o5"},
+		{[]string{"--limit", "2"}, "o1,o2"},
+		{[]string{"--key", "nobody"}, ""},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(listKeys(t, b, tt.args...), ","); got != tt.want {
+			t.Errorf("dlt list %v = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+	if _, err := sagactl(t, b, "dlt", "list", "--topic", "stock.dlt", "--reason", "bogus"); err == nil {
+		t.Errorf("an unknown --reason was accepted")
+	}
+	if _, err := sagactl(t, b, "dlt", "list"); !errors.Is(err, errUsage) {
+		t.Errorf("dlt list without --topic: %v, want a usage error", err)
+	}
+}
+
+func TestReplayDryRunSendsNothing(t *testing.T) {
+	b := testbroker.New(t, 1, "stock", "stock.dlt")
+	seed(t, b, specs)
+	out, err := sagactl(t, b, "dlt", "replay", "--topic", "stock.dlt", "--reason", "error", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "would replay 3 record(s)") {
+		t.Errorf("dry run printed %q, want it to name the 3 records it would send", out)
+	}
+	if got := b.ReadAll(t, "stock", 0, 500*time.Millisecond); len(got) != 0 {
+		t.Errorf("dry run sent %d records", len(got))
+	}
+}
+
+func TestReplayRepublishesWithFreshIDAndReplayHeaders(t *testing.T) {
+	b := testbroker.New(t, 1, "stock", "stock.dlt")
+	sent := seed(t, b, specs)
+	out, err := sagactl(t, b, "dlt", "replay", "--topic", "stock.dlt", "--since", "2h", "--rate", "1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// o1 is too old, o3 is a rejection (a reply, not a command).
+	if !strings.Contains(out, "replayed 3 record(s) from stock.dlt, skipped 1") {
+		t.Errorf("replay printed %q", out)
+	}
+	got := b.ReadAll(t, "stock", 3, 5*time.Second)
+	if len(got) != 3 {
+		t.Fatalf("%d records on stock, want 3", len(got))
+	}
+	keys := map[string]bool{}
+	for _, m := range got {
+		key := string(m.Key)
+		keys[key] = true
+		env, err := envelope.Decode(m.Value)
+		if err != nil {
+			t.Fatalf("replayed value: %v", err)
+		}
+		id := dlt.Header(m, envelope.HeaderMessageID)
+		if id == sent[key].ID.String() || env.ID.String() != id {
+			t.Errorf("%s: message id %s (envelope %s), want a fresh one, not %s", key, id, env.ID, sent[key].ID)
+		}
+		if !strings.HasPrefix(dlt.Header(m, dlt.HeaderReplayOf), "stock.dlt/0/") {
+			t.Errorf("%s: replay-of %q", key, dlt.Header(m, dlt.HeaderReplayOf))
+		}
+		if _, err := time.Parse(time.RFC3339Nano, dlt.Header(m, dlt.HeaderReplayedAt)); err != nil {
+			t.Errorf("%s: replayed-at: %v", key, err)
+		}
+		if dlt.Header(m, dlt.HeaderReason) != "" {
+			t.Errorf("%s: replayed record still carries dead-letter headers", key)
+		}
+		if env.SagaID != key || env.Type != "stock.reserve" {
+			t.Errorf("%s: replayed envelope %+v", key, env)
+		}
+	}
+	if fmt.Sprint(keys) != "map[o2:true o4:true o5:true]" {
+		t.Errorf("replayed keys %v, want o2, o4, o5", keys)
+	}
+	// --max bounds the run.
+	if out, err := sagactl(t, b, "dlt", "replay", "--topic", "stock.dlt", "--reason", "error", "--max", "1", "--rate", "1000"); err != nil || !strings.Contains(out, "replayed 1 record(s)") {
+		t.Errorf("replay --max 1: %q, %v", out, err)
+	}
+}
