@@ -244,10 +244,13 @@ func (d Delivery) Origin() dlt.Origin {
 }
 
 // Rejection returns the outbox record of a business rejection of d: msg on
-// topic (a .dlt) with dlt-reason "rejected" and reason as dlt-error, keyed
-// like d. Written in the handler's transaction, it is the reply.
+// topic (a .dlt) with dlt-reason "rejected", reason as dlt-error and the
+// refused command in dlt-original-value, keyed like d. Written in the
+// handler's transaction, it is the reply.
 func Rejection(d Delivery, topic, service, reason string, msg envelope.Message) outbox.Record {
-	return outbox.Record{Topic: topic, Key: d.Key, Message: msg, Headers: dlt.Failure{
+	headers := dlt.Failure{
 		Reason: dlt.ReasonRejected, Err: reason, Origin: d.Origin(), Attempts: 1, Service: service, At: time.Now(),
-	}.Headers()}
+	}.Headers()
+	headers[dlt.HeaderOriginalValue] = string(d.Raw.Value)
+	return outbox.Record{Topic: topic, Key: d.Key, Message: msg, Headers: headers}
 }

@@ -21,6 +21,11 @@ const (
 	HeaderFailedAt          = "dlt-failed-at"
 	HeaderService           = "dlt-service"
 
+	// HeaderOriginalValue, on a business rejection, holds the value of the
+	// command that was refused, so that replaying the rejection sends the
+	// command again (a rejection is not sticky).
+	HeaderOriginalValue = "dlt-original-value"
+
 	// HeaderReplayOf and HeaderReplayedAt mark a record republished from a
 	// dead-letter topic.
 	HeaderReplayOf   = "replay-of"

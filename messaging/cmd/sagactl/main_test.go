@@ -171,3 +171,45 @@ func TestReplayRepublishesWithFreshIDAndReplayHeaders(t *testing.T) {
 		t.Errorf("replay --max 1: %q, %v", out, err)
 	}
 }
+
+func TestReplayOfARejectionSendsTheRefusedCommand(t *testing.T) {
+	b := testbroker.New(t, 1, "stock", "stock.dlt")
+	cmd, err := envelope.New("stock.reserve", "o9", map[string]any{"order_id": "o9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdValue, _ := cmd.Encode()
+	rej, err := envelope.New("stock.rejected", "o9", map[string]any{"order_id": "o9", "reason": "out_of_stock"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejValue, _ := rej.Encode()
+	headers := dlt.Failure{Reason: dlt.ReasonRejected, Err: "out_of_stock", Attempts: 1, Service: "stock-service",
+		Origin: dlt.Origin{Topic: "stock", Partition: 0, Offset: 7}}.Headers()
+	headers[dlt.HeaderOriginalValue] = string(cmdValue)
+	rec := kafka.Message{Topic: "stock.dlt", Key: []byte("o9"), Value: rejValue,
+		Headers: []kafka.Header{{Key: envelope.HeaderType, Value: []byte("stock.rejected")}}}
+	for k, v := range headers {
+		rec.Headers = append(rec.Headers, kafka.Header{Key: k, Value: []byte(v)})
+	}
+	w := broker.NewWriter(b.Addrs, nil)
+	defer w.Close()
+	if err := w.WriteMessages(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sagactl(t, b, "dlt", "replay", "--topic", "stock.dlt", "--key", "o9"); err != nil {
+		t.Fatal(err)
+	}
+	got := b.ReadAll(t, "stock", 1, 5*time.Second)
+	if len(got) != 1 {
+		t.Fatalf("%d records on stock, want 1", len(got))
+	}
+	env, err := envelope.Decode(got[0].Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Type != "stock.reserve" || env.ID == cmd.ID || dlt.Header(got[0], envelope.HeaderType) != "stock.reserve" {
+		t.Errorf("replayed %s (id %s, type header %q), want the refused stock.reserve under a fresh id",
+			env.Type, env.ID, dlt.Header(got[0], envelope.HeaderType))
+	}
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# make run: the whole saga on this machine, without Docker.
+#   - the dev broker (kfake) with its data in $RUN_DIR/kafka, so a restart loses nothing;
+#   - PostgreSQL from $DATABASE_URL, else the local server on 127.0.0.1:5432, else a
+#     private throwaway cluster in $RUN_DIR/pg (when the PostgreSQL binaries are installed);
+#   - orderdb, stockdb and paymentdb created when missing; the three services;
+#   - demo items and accounts, seeded idempotently.
+# Ctrl-C stops every process it started. Honours ADMIN_TOKEN, DATABASE_URL, RUN_DIR,
+# BROKER_ADDR, ORDER_HTTP_ADDR, STOCK_HTTP_ADDR, PAYMENT_HTTP_ADDR, SAGA_TIMEOUT, LOG_LEVEL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+RUN_DIR=${RUN_DIR:-$ROOT/run}
+BROKER_ADDR=${BROKER_ADDR:-127.0.0.1:9092}
+ORDER_HTTP_ADDR=${ORDER_HTTP_ADDR:-127.0.0.1:8080}
+STOCK_HTTP_ADDR=${STOCK_HTTP_ADDR:-127.0.0.1:8081}
+PAYMENT_HTTP_ADDR=${PAYMENT_HTTP_ADDR:-127.0.0.1:8082}
+PG_PORT=${PG_PORT:-55432}
+mkdir -p "$RUN_DIR/logs"
+RUN_DIR=$(cd "$RUN_DIR" && pwd)
+
+say() { printf '\033[1m%s\033[0m\n' "$*"; }
+die() { printf 'run-local: %s\n' "$*" >&2; exit 1; }
+
+for b in order-service stock-service payment-service devbroker sagactl; do
+  [ -x "bin/$b" ] || die "bin/$b is missing: run 'make build' (make run does it for you)"
+done
+command -v psql >/dev/null || die "psql is needed to create the databases (apt-get install postgresql-client)"
+
+pids=()
+private_pg=
+cleanup() {
+  trap - INT TERM EXIT
+  say "stopping..."
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$private_pg" ]; then as_pg "$PG_BIN/pg_ctl" -D "$RUN_DIR/pg" -m fast stop >/dev/null 2>&1 || true; fi
+  say "stopped."
+}
+trap cleanup INT TERM EXIT
+
+# --- PostgreSQL --------------------------------------------------------------
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+if [ -n "${DATABASE_URL:-}" ]; then
+  SERVER_URL=$DATABASE_URL
+elif pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && psql "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" -Atc 'select 1' >/dev/null 2>&1; then
+  SERVER_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+else
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+  [ -n "$PG_BIN" ] || die "no PostgreSQL: set DATABASE_URL, start a server on 127.0.0.1:5432, or install postgresql"
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || die "running as root needs the 'postgres' user to run a private cluster"
+    mkdir -p "$RUN_DIR/pg"; chown postgres "$RUN_DIR/pg"
+  fi
+  if [ ! -f "$RUN_DIR/pg/PG_VERSION" ]; then
+    say "creating a private PostgreSQL cluster in $RUN_DIR/pg"
+    as_pg "$PG_BIN/initdb" -D "$RUN_DIR/pg" -U postgres --auth=trust >"$RUN_DIR/logs/initdb.log"
+  fi
+  as_pg "$PG_BIN/pg_ctl" -D "$RUN_DIR/pg" -l "$RUN_DIR/pg/server.log" -w \
+    -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1" start >/dev/null
+  private_pg=1
+  SERVER_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
+fi
+db_url() { # server URL with another database name
+  python3 - "$SERVER_URL" "$1" <<'PY' 2>/dev/null || printf '%s' "$SERVER_URL" | sed -E "s#(://[^/]*)/[^?]*#\1/$1#"
+import sys, urllib.parse as u
+p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))
+PY
+}
+for db in orderdb stockdb paymentdb; do
+  if [ "$(psql "$SERVER_URL" -Atc "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
+    psql "$SERVER_URL" -qc "CREATE DATABASE $db" >/dev/null
+    echo "created database $db"
+  fi
+done
+
+# --- broker and services -----------------------------------------------------
+if [ -z "${ADMIN_TOKEN:-}" ]; then
+  [ -s "$RUN_DIR/admin-token" ] || head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$RUN_DIR/admin-token"
+  ADMIN_TOKEN=$(cat "$RUN_DIR/admin-token")
+fi
+export ADMIN_TOKEN
+
+bin/devbroker -addr "$BROKER_ADDR" -data-dir "$RUN_DIR/kafka" >"$RUN_DIR/logs/devbroker.log" 2>&1 &
+pids+=($!)
+
+start_service() { # name addr database
+  DATABASE_URL=$(db_url "$3") KAFKA_BROKERS=$BROKER_ADDR HTTP_ADDR=$2 \
+    LOG_LEVEL=${LOG_LEVEL:-info} SAGA_TIMEOUT=${SAGA_TIMEOUT:-30s} \
+    "bin/$1" >>"$RUN_DIR/logs/$1.log" 2>&1 &
+  pids+=($!)
+}
+start_service stock-service "$STOCK_HTTP_ADDR" stockdb
+start_service payment-service "$PAYMENT_HTTP_ADDR" paymentdb
+start_service order-service "$ORDER_HTTP_ADDR" orderdb
+
+wait_ready() { # name addr
+  for _ in $(seq 1 120); do
+    curl -fsS "http://$2/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || true
+    sleep 0.5
+  done
+  tail -n 20 "$RUN_DIR/logs/$1.log" >&2
+  die "$1 did not become ready on $2 (log: $RUN_DIR/logs/$1.log)"
+}
+wait_ready stock-service "$STOCK_HTTP_ADDR"
+wait_ready payment-service "$PAYMENT_HTTP_ADDR"
+wait_ready order-service "$ORDER_HTTP_ADDR"
+
+# --- demo data (idempotent: restock and deposit only what was just created) --
+admin() { curl -fsS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' "$@"; }
+seed_item() { # id name price quantity
+  code=$(admin -X PUT "http://$STOCK_HTTP_ADDR/items/$1" -d "{\"name\":\"$2\",\"price_cents\":$3,\"currency\":\"${CURRENCY:-EUR}\"}")
+  if [ "$code" = 201 ]; then admin -X POST "http://$STOCK_HTTP_ADDR/items/$1/restock" -d "{\"quantity\":$4}" >/dev/null; fi
+}
+seed_account() { # id balance
+  code=$(admin -X PUT "http://$PAYMENT_HTTP_ADDR/accounts/$1")
+  if [ "$code" = 201 ]; then admin -X POST "http://$PAYMENT_HTTP_ADDR/accounts/$1/deposits" -d "{\"amount_cents\":$2}" >/dev/null; fi
+}
+seed_item book-1 "The Saga Pattern" 2500 100
+seed_item mug-1 "Outbox Mug" 1200 50
+seed_item seat-a1 "Theatre seat A1" 4000 1
+seed_account alice 100000
+seed_account bob 100000
+seed_account carol 1000
+
+cat <<EOF
+
+  purchase saga is running (logs in $RUN_DIR/logs)
+    order-service    http://$ORDER_HTTP_ADDR     (POST /orders, GET /orders/{id})
+    stock-service    http://$STOCK_HTTP_ADDR     (GET /items)
+    payment-service  http://$PAYMENT_HTTP_ADDR   (GET /accounts/{id})
+    broker           $BROKER_ADDR
+    admin token      $ADMIN_TOKEN
+
+  try:  curl -s -XPOST http://$ORDER_HTTP_ADDR/orders?wait=5s -H 'Content-Type: application/json' \\
+          -d '{"customer_id":"alice","lines":[{"item_id":"book-1","quantity":1}]}'
+        ORDER_URL=http://$ORDER_HTTP_ADDR STOCK_URL=http://$STOCK_HTTP_ADDR PAYMENT_URL=http://$PAYMENT_HTTP_ADDR \\
+          ADMIN_TOKEN=$ADMIN_TOKEN scripts/demo.sh
+  Ctrl-C stops everything.
+EOF
+
+# Stop everything when any process dies, or on Ctrl-C.
+wait -n "${pids[@]}" || true
+say "a process exited; see $RUN_DIR/logs"
