@@ -10,6 +10,7 @@ require (
 	github.com/purchase-saga/migrations v0.0.0
 	github.com/purchase-saga/payment-service v0.0.0
 	github.com/purchase-saga/stock-service v0.0.0
+	github.com/segmentio/kafka-go v0.4.51
 )
 
 require (
@@ -27,7 +28,6 @@ require (
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/robfig/cron/v3 v3.0.1 // indirect
-	github.com/segmentio/kafka-go v0.4.51 // indirect
 	github.com/sethvargo/go-retry v0.5.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect

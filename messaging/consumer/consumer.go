@@ -16,9 +16,7 @@ package consumer
 import (
 	"context"
 	"errors"
-	"hash/fnv"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -205,11 +203,12 @@ func (c *Consumer) fetch(ctx context.Context, queues []chan kafka.Message) {
 	}
 }
 
+// worker picks a message's worker by partition number alone: topics with
+// the same partition count put a key on the same partition number, so the
+// replies of one order on different topics are applied by one worker, in
+// turn, instead of contending for the order's row from two.
 func worker(m kafka.Message, n int) int {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(m.Topic))
-	_, _ = h.Write([]byte(strconv.Itoa(m.Partition)))
-	return int(h.Sum32() % uint32(n))
+	return m.Partition % n
 }
 
 // work applies batches from q. After stop ends it finishes the batch in

@@ -20,6 +20,13 @@ import (
 // errStopped ends a batch without committing because the consumer stops.
 var errStopped = errors.New("consumer stopping")
 
+// errSplit says a batch keeps losing races (deadlocks, serialization
+// failures) with concurrent batches: it is applied one message at a time.
+var errSplit = errors.New("batch keeps conflicting")
+
+// splitAfter is how many conflicts a batch suffers before it is split.
+const splitAfter = 2
+
 // handleBatch applies batch and commits its offsets. Retries wait on stop;
 // database work runs on work, which outlives stop by the drain timeout. It
 // returns an error only when it gave up because the consumer is stopping.
@@ -68,6 +75,9 @@ func (c *Consumer) applyRetrying(stop, work context.Context, ds []Delivery) erro
 		if err == nil || !postgres.IsTransient(err) {
 			return err
 		}
+		if len(ds) > 1 && attempt >= splitAfter && postgres.IsConflict(err) {
+			return errSplit
+		}
 		c.logFor(ds[0]).Warn("transient failure, retrying", "batch", len(ds), "attempt", attempt, "err", err)
 		retries.WithLabelValues(ds[0].Topic).Inc()
 		if c.cfg.Backoff.Sleep(stop, attempt) != nil {
@@ -94,6 +104,14 @@ func (c *Consumer) applyAll(stop, work context.Context, ds []Delivery) error {
 	for len(ds) > 0 {
 		err := c.applyRetrying(stop, work, ds)
 		if err == nil {
+			return nil
+		}
+		if errors.Is(err, errSplit) {
+			for _, d := range ds {
+				if err := c.applyAll(stop, work, []Delivery{d}); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		var bad *messageError

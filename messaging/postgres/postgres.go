@@ -49,6 +49,14 @@ var transientCodes = map[string]bool{
 	"58030": true, // io_error
 }
 
+// IsConflict reports whether err is a transaction that lost a race with
+// another (serialization failure, deadlock): retrying it with less work in
+// the transaction helps.
+func IsConflict(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
 // IsTransient reports whether err is worth retrying unchanged: the server is
 // unreachable, restarting, or the transaction lost a race (serialization
 // failure, deadlock).

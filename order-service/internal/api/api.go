@@ -34,6 +34,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("POST /orders", a.place)
 	mux.HandleFunc("GET /orders/{id}", a.get)
 	mux.HandleFunc("GET /orders", a.list)
+	mux.HandleFunc("GET /catalog/{id}", a.catalogItem)
 	return mux
 }
 
@@ -135,6 +136,23 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		page.Orders = []order.Order{}
 	}
 	problem.JSON(w, http.StatusOK, page)
+}
+
+// catalogItem shows the read model's view of an item: what POST /orders
+// prices against.
+func (a *API) catalogItem(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	items, err := postgres.Items(r.Context(), a.Saga.Pool, []string{id})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	it, ok := items[id]
+	if !ok {
+		problem.Error(w, http.StatusNotFound, fmt.Sprintf("item %q is not in the catalog", id))
+		return
+	}
+	problem.JSON(w, http.StatusOK, it)
 }
 
 func parseWait(r *http.Request) (time.Duration, error) {

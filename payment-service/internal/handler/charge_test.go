@@ -1,0 +1,136 @@
+package handler_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/purchase-saga/messaging/topic"
+
+	"github.com/purchase-saga/payment-service/paymentmsg"
+)
+
+func TestChargeTakesTheAmountAndAnswers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.account(t, "c1", 1000)
+
+	e.mustDeliver(t, charge(t, "o1", "c1", 300))
+
+	if got, want := e.balance(t, "c1"), int64(700); got != want {
+		t.Errorf("balance = %d, want %d", got, want)
+	}
+	if got, want := e.status(t, "o1"), "CHARGED"; got != want {
+		t.Errorf("charge status = %q, want %q", got, want)
+	}
+	replies := e.replies(t)
+	if len(replies) != 1 {
+		t.Fatalf("got %d replies, want 1", len(replies))
+	}
+	r := replies[0]
+	if r.Topic != topic.PaymentSuccess || r.Key != "o1" || r.Message.Type != paymentmsg.TypeCharged || r.Message.SagaID != "o1" {
+		t.Errorf("reply = %s key %s type %s saga %s, want payment.success key o1 payment.charged saga o1",
+			r.Topic, r.Key, r.Message.Type, r.Message.SagaID)
+	}
+	if got := data[paymentmsg.Charged](t, r.Message); got.OrderID != "o1" || got.AmountCents != 300 {
+		t.Errorf("charged = %+v, want order o1 amount 300", got)
+	}
+}
+
+func TestChargeRefusalsTakeNothing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, customer, currency string
+		cents                    int64
+		reason, detail           string
+	}{
+		{"insufficient funds", "c1", "EUR", 1001, paymentmsg.ReasonInsufficientFunds, "c1"},
+		{"unknown account", "nobody", "EUR", 1, paymentmsg.ReasonUnknownAccount, "nobody"},
+		{"currency mismatch", "c1", "USD", 1, paymentmsg.ReasonCurrencyMismatch, "USD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.account(t, "c1", 1000)
+
+			e.mustDeliver(t, delivery(t, topic.Payment, paymentmsg.TypeCharge, "o1", paymentmsg.Charge{
+				OrderID: "o1", CustomerID: tt.customer, AmountCents: tt.cents, Currency: tt.currency}))
+
+			if got := e.balance(t, "c1"); got != 1000 {
+				t.Errorf("balance = %d, want 1000", got)
+			}
+			if got := e.status(t, "o1"); got != "" {
+				t.Errorf("charge status = %q, want no row", got)
+			}
+			assertRejected(t, e.replies(t), "o1", tt.reason, tt.detail)
+		})
+	}
+}
+
+// assertRejected checks that replies are one payment.rejected for order
+// on payment.dlt with reason, in its data and its dead-letter headers.
+func assertRejected(t *testing.T, replies []row, order, reason, detail string) {
+	t.Helper()
+	if len(replies) != 1 {
+		t.Fatalf("got %d replies, want 1: %+v", len(replies), replies)
+	}
+	r := replies[0]
+	if r.Topic != topic.PaymentDLT || r.Key != order || r.Message.Type != paymentmsg.TypeRejected {
+		t.Errorf("reply = %s key %s type %s, want payment.dlt key %s payment.rejected", r.Topic, r.Key, r.Message.Type, order)
+	}
+	if got, want := r.Reason, "rejected"; got != want {
+		t.Errorf("dlt-reason = %q, want %q", got, want)
+	}
+	if got, want := r.Error, reason; got != want {
+		t.Errorf("dlt-error = %q, want %q", got, want)
+	}
+	rej := data[paymentmsg.Rejected](t, r.Message)
+	if rej.OrderID != order || rej.Reason != reason || !strings.Contains(rej.Detail, detail) {
+		t.Errorf("rejected = %+v, want order %s reason %s, detail naming %s", rej, order, reason, detail)
+	}
+}
+
+func TestDuplicateChargeHasOneEffect(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.account(t, "c1", 1000)
+
+	e.mustDeliver(t, charge(t, "o1", "c1", 300))
+	e.mustDeliver(t, charge(t, "o1", "c1", 300))
+
+	if got, want := e.balance(t, "c1"), int64(700); got != want {
+		t.Errorf("balance = %d, want %d", got, want)
+	}
+	replies := e.replies(t)
+	if len(replies) != 2 {
+		t.Fatalf("got %d replies, want 2", len(replies))
+	}
+	for _, r := range replies {
+		if r.Message.Type != paymentmsg.TypeCharged || data[paymentmsg.Charged](t, r.Message).AmountCents != 300 {
+			t.Errorf("reply %s %s, want payment.charged of 300 for both", r.Message.Type, r.Message.Data)
+		}
+	}
+}
+
+func TestChargeRefusalIsNotSticky(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.account(t, "c1", 100)
+
+	e.mustDeliver(t, charge(t, "o1", "c1", 300))
+	_, err := e.db.Pool.Exec(context.Background(), `INSERT INTO deposits (account_id, amount_cents) VALUES ('c1', 500);
+		UPDATE accounts SET balance_cents = balance_cents + 500 WHERE id = 'c1'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mustDeliver(t, charge(t, "o1", "c1", 300))
+
+	if got, want := e.balance(t, "c1"), int64(300); got != want {
+		t.Errorf("balance = %d, want %d", got, want)
+	}
+	replies := e.replies(t)
+	if len(replies) != 2 || replies[0].Message.Type != paymentmsg.TypeRejected || replies[1].Message.Type != paymentmsg.TypeCharged {
+		t.Errorf("replies = %+v, want rejected then charged", replies)
+	}
+}

@@ -1,0 +1,72 @@
+package payment
+
+import "fmt"
+
+// Status is where an order's charge stands.
+type Status string
+
+// Charge statuses. Refunded and Cancelled are final: a charge that
+// arrives after either has no effect.
+const (
+	// Charged took the order's amount from the account.
+	Charged Status = "CHARGED"
+	// Refunded gave it back.
+	Refunded Status = "REFUNDED"
+	// Cancelled is a tombstone: the refund arrived before any charge.
+	Cancelled Status = "CANCELLED"
+)
+
+// Charge is what payment has done, or is asked to do, for one order.
+type Charge struct {
+	OrderID     string
+	AccountID   string
+	AmountCents int64
+	Currency    string
+	Status      Status
+}
+
+// Validate reports a charge request that can never be applied, as an
+// error wrapping ErrInvalid.
+func (c Charge) Validate() error {
+	switch {
+	case c.OrderID == "":
+		return fmt.Errorf("%w: charge without order id", ErrInvalid)
+	case c.AccountID == "":
+		return fmt.Errorf("%w: charge of order %s without customer id", ErrInvalid, c.OrderID)
+	case c.AmountCents < 1:
+		return fmt.Errorf("%w: charge of %d cents is not positive", ErrInvalid, c.AmountCents)
+	case c.Currency == "":
+		return fmt.Errorf("%w: charge without currency", ErrInvalid)
+	}
+	return nil
+}
+
+// Reason says why a charge was refused; the values are the wire's.
+type Reason string
+
+// Refusal reasons.
+const (
+	ReasonInsufficientFunds Reason = "insufficient_funds"
+	ReasonUnknownAccount    Reason = "unknown_account"
+	ReasonCurrencyMismatch  Reason = "currency_mismatch"
+	// ReasonCancelled refuses a charge that came after the refund.
+	ReasonCancelled Reason = "cancelled"
+)
+
+// Refusal is a business "no" to a charge: nothing was taken.
+type Refusal struct {
+	Reason Reason
+	Detail string
+}
+
+// Explain says why c could not be taken from acct, the account as it is
+// now (found false when there is none).
+func Explain(c Charge, acct Account, found bool) Refusal {
+	switch {
+	case !found:
+		return Refusal{ReasonUnknownAccount, fmt.Sprintf("no account %s", c.AccountID)}
+	case acct.Currency != c.Currency:
+		return Refusal{ReasonCurrencyMismatch, fmt.Sprintf("account %s is in %s, the charge in %s", acct.ID, acct.Currency, c.Currency)}
+	}
+	return Refusal{ReasonInsufficientFunds, fmt.Sprintf("account %s holds %d, the charge is %d", acct.ID, acct.BalanceCents, c.AmountCents)}
+}

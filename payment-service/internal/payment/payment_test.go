@@ -1,0 +1,57 @@
+package payment_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/purchase-saga/payment-service/internal/payment"
+)
+
+func TestChargeValidate(t *testing.T) {
+	ok := payment.Charge{OrderID: "o1", AccountID: "c1", AmountCents: 1, Currency: "EUR"}
+	tests := []struct {
+		name   string
+		change func(*payment.Charge)
+		valid  bool
+	}{
+		{"valid", func(*payment.Charge) {}, true},
+		{"no order", func(c *payment.Charge) { c.OrderID = "" }, false},
+		{"no customer", func(c *payment.Charge) { c.AccountID = "" }, false},
+		{"zero amount", func(c *payment.Charge) { c.AmountCents = 0 }, false},
+		{"no currency", func(c *payment.Charge) { c.Currency = "" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ok
+			tt.change(&c)
+			err := c.Validate()
+			if got := err == nil; got != tt.valid {
+				t.Errorf("Validate() = %v, want valid %v", err, tt.valid)
+			}
+			if err != nil && !errors.Is(err, payment.ErrInvalid) {
+				t.Errorf("err = %v, want payment.ErrInvalid", err)
+			}
+		})
+	}
+}
+
+func TestExplain(t *testing.T) {
+	c := payment.Charge{OrderID: "o1", AccountID: "c1", AmountCents: 500, Currency: "EUR"}
+	tests := []struct {
+		name  string
+		acct  payment.Account
+		found bool
+		want  payment.Reason
+	}{
+		{"no account", payment.Account{}, false, payment.ReasonUnknownAccount},
+		{"other currency", payment.Account{ID: "c1", Currency: "USD", BalanceCents: 900}, true, payment.ReasonCurrencyMismatch},
+		{"too little", payment.Account{ID: "c1", Currency: "EUR", BalanceCents: 499}, true, payment.ReasonInsufficientFunds},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := payment.Explain(c, tt.acct, tt.found).Reason; got != tt.want {
+				t.Errorf("Explain = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

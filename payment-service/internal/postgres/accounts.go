@@ -1,0 +1,55 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/purchase-saga/payment-service/internal/payment"
+)
+
+// Account returns account id; found is false when there is none.
+func (s *Store) Account(ctx context.Context, id string) (a payment.Account, found bool, err error) {
+	err = s.tx.QueryRow(ctx, `SELECT id, balance_cents, currency FROM accounts WHERE id = $1`, id).
+		Scan(&a.ID, &a.BalanceCents, &a.Currency)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return payment.Account{}, false, nil
+	}
+	if err != nil {
+		return payment.Account{}, false, translate("read account "+id, err)
+	}
+	return a, true, nil
+}
+
+// CreateAccount creates an empty account id in currency unless it exists,
+// and returns the account and whether it was created. Creating twice is
+// harmless, so an admin may repeat the call.
+func (s *Store) CreateAccount(ctx context.Context, id, currency string) (payment.Account, bool, error) {
+	tag, err := s.tx.Exec(ctx, `INSERT INTO accounts (id, currency) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, id, currency)
+	if err != nil {
+		return payment.Account{}, false, translate("create account "+id, err)
+	}
+	a, _, err := s.Account(ctx, id)
+	return a, tag.RowsAffected() == 1, err
+}
+
+// Deposit adds amountCents to account id and records the deposit; it
+// returns the account afterwards and the deposit's id, or
+// payment.ErrNotFound.
+func (s *Store) Deposit(ctx context.Context, id string, amountCents int64) (a payment.Account, depositID int64, err error) {
+	err = s.tx.QueryRow(ctx, `UPDATE accounts SET balance_cents = balance_cents + $2, updated_at = now()
+		WHERE id = $1 RETURNING id, balance_cents, currency`, id, amountCents).Scan(&a.ID, &a.BalanceCents, &a.Currency)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return payment.Account{}, 0, payment.ErrNotFound
+	}
+	if err != nil {
+		return payment.Account{}, 0, translate("deposit to "+id, err)
+	}
+	err = s.tx.QueryRow(ctx, `INSERT INTO deposits (account_id, amount_cents) VALUES ($1, $2) RETURNING id`,
+		id, amountCents).Scan(&depositID)
+	if err != nil {
+		return payment.Account{}, 0, translate("record deposit to "+id, err)
+	}
+	return a, depositID, nil
+}

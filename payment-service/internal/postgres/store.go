@@ -1,0 +1,54 @@
+// Package postgres stores payment in PostgreSQL: accounts, deposits and
+// charges, changed inside the caller's transaction. Every movement of
+// money is a conditional update that the schema's no-overdraft check
+// backs up, so that balances plus charged amounts always equal deposits.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/purchase-saga/payment-service/internal/payment"
+)
+
+// Store reads and changes payment data inside one transaction.
+type Store struct {
+	tx pgx.Tx
+}
+
+// New returns a store working in tx; the caller commits or rolls back.
+func New(tx pgx.Tx) *Store {
+	return &Store{tx: tx}
+}
+
+// InTx runs fn on a store in a new transaction of pool and commits it when
+// fn returns nil. A failed commit is reported as an error.
+func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(*Store) error) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(New(tx)) })
+}
+
+// LockOrder serialises the commands of one order until the transaction
+// ends. A charge and a refund of the same order arrive on different
+// topics and may run at once; without this, both could see no charge and
+// the refund would leave a tombstone beside money it never gave back.
+func (s *Store) LockOrder(ctx context.Context, orderID string) error {
+	if _, err := s.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, orderID); err != nil {
+		return fmt.Errorf("postgres: lock order %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// translate turns the Postgres errors a caller can cause into domain
+// errors, leaving the others (and their transient classification) intact.
+func translate(op string, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "22003" { // numeric_value_out_of_range
+		return fmt.Errorf("%w: %s: amount out of range", payment.ErrInvalid, op)
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}

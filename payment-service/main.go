@@ -1,0 +1,41 @@
+// Command payment-service owns customer accounts: it charges and refunds
+// orders' amounts for their sagas (SPEC 5, 6).
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+
+	"github.com/purchase-saga/messaging/service"
+	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/migrations"
+
+	"github.com/purchase-saga/payment-service/internal/api"
+	"github.com/purchase-saga/payment-service/internal/handler"
+)
+
+func main() {
+	service.Main(service.Spec{
+		Name:        "payment-service",
+		DefaultAddr: "127.0.0.1:8082",
+		Migrate: func(ctx context.Context, db *sql.DB) error {
+			return migrations.Up(ctx, db, migrations.Payment)
+		},
+		Wire: wire,
+	})
+}
+
+// wire consumes the payment commands and their compensations, sending
+// every failure to payment.dlt, where the orchestrator reads this step's
+// outcome.
+func wire(_ context.Context, s *service.Service) (http.Handler, error) {
+	h := handler.New(s.Name)
+	err := s.Consume([]string{topic.Payment, topic.PaymentCompensation}, h.Handle,
+		func(string) string { return topic.PaymentDLT })
+	if err != nil {
+		return nil, fmt.Errorf("consume: %w", err)
+	}
+	return api.New(s.Pool, s.Config.Currency, s.Config.AdminToken, s.Log).Handler(), nil
+}

@@ -1,0 +1,56 @@
+package handler
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/purchase-saga/messaging/consumer"
+
+	"github.com/purchase-saga/stock-service/internal/postgres"
+	"github.com/purchase-saga/stock-service/internal/stock"
+	"github.com/purchase-saga/stock-service/stockmsg"
+)
+
+// reserve holds all of an order's lines or none. A repeated reserve is
+// answered as the first was; one after the release is refused as
+// cancelled; a refusal records nothing, so a replay may succeed later.
+func (h *Handler) reserve(ctx context.Context, tx pgx.Tx, s *postgres.Store, d consumer.Delivery) error {
+	var cmd stockmsg.Reserve
+	if err := decode(d, &cmd, func() string { return cmd.OrderID }); err != nil {
+		return err
+	}
+	lines := make([]stock.Line, len(cmd.Lines))
+	for i, l := range cmd.Lines {
+		lines[i] = stock.Line{ItemID: l.ItemID, Quantity: l.Quantity}
+	}
+	lines, err := stock.Merge(lines)
+	if err != nil {
+		return poison(err)
+	}
+	if err := s.LockOrder(ctx, cmd.OrderID); err != nil {
+		return err
+	}
+	r, ok, err := s.Reservation(ctx, cmd.OrderID)
+	switch {
+	case err != nil:
+		return err
+	case ok && r.Status == stock.Reserved:
+		return reserved(ctx, tx, cmd.OrderID, r.Lines)
+	case ok:
+		return h.reject(ctx, tx, d, cmd.OrderID, stock.Refusal{
+			Reason: stock.ReasonCancelled, Detail: "the order's stock was released before it was reserved",
+		})
+	}
+	items, err := s.LockItems(ctx, stock.ItemIDs(lines))
+	if err != nil {
+		return err
+	}
+	if refusal := stock.Check(lines, items, h.currency); refusal != nil {
+		return h.reject(ctx, tx, d, cmd.OrderID, *refusal)
+	}
+	if err := s.Reserve(ctx, cmd.OrderID, lines); err != nil {
+		return err
+	}
+	return reserved(ctx, tx, cmd.OrderID, lines)
+}

@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/purchase-saga/stock-service/internal/stock"
+)
+
+// itemColumns are read by scanItem, in its order.
+const itemColumns = `id, name, price_cents, currency, on_hand, reserved`
+
+func scanItem(row pgx.CollectableRow) (stock.Item, error) {
+	var it stock.Item
+	err := row.Scan(&it.ID, &it.Name, &it.PriceCents, &it.Currency, &it.OnHand, &it.Reserved)
+	return it, err
+}
+
+// Item returns the item id, or stock.ErrNotFound.
+func (s *Store) Item(ctx context.Context, id string) (stock.Item, error) {
+	rows, _ := s.tx.Query(ctx, `SELECT `+itemColumns+` FROM items WHERE id = $1`, id)
+	return one(rows, "item "+id)
+}
+
+// Items returns every item ordered by id.
+func (s *Store) Items(ctx context.Context) ([]stock.Item, error) {
+	rows, _ := s.tx.Query(ctx, `SELECT `+itemColumns+` FROM items ORDER BY id`)
+	items, err := pgx.CollectRows(rows, scanItem)
+	if err != nil {
+		return nil, translate("list items", err)
+	}
+	return items, nil
+}
+
+// PutItem creates item id with d or updates its details, keeping its
+// stock, and reports whether it was created.
+func (s *Store) PutItem(ctx context.Context, id string, d stock.Details) (it stock.Item, created bool, err error) {
+	err = s.tx.QueryRow(ctx, `INSERT INTO items (id, name, price_cents, currency) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO UPDATE SET name = $2, price_cents = $3, currency = $4, updated_at = now()
+		RETURNING `+itemColumns+`, xmax = 0`, id, d.Name, d.PriceCents, d.Currency).
+		Scan(&it.ID, &it.Name, &it.PriceCents, &it.Currency, &it.OnHand, &it.Reserved, &created)
+	if err != nil {
+		return stock.Item{}, false, translate("put item "+id, err)
+	}
+	return it, created, s.publish(ctx, id, it)
+}
+
+// Restock adds quantity units to item id, or returns stock.ErrNotFound.
+func (s *Store) Restock(ctx context.Context, id string, quantity int64) (stock.Item, error) {
+	rows, _ := s.tx.Query(ctx, `UPDATE items SET on_hand = on_hand + $2, updated_at = now()
+		WHERE id = $1 RETURNING `+itemColumns, id, quantity)
+	it, err := one(rows, "restock "+id)
+	if err != nil {
+		return stock.Item{}, err
+	}
+	return it, s.publish(ctx, id, it)
+}
+
+// LockItems locks the existing items among ids, in id order so that
+// concurrent multi-line orders cannot deadlock, and returns them by id.
+func (s *Store) LockItems(ctx context.Context, ids []string) (map[string]stock.Item, error) {
+	rows, _ := s.tx.Query(ctx, `SELECT `+itemColumns+` FROM items WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	items, err := pgx.CollectRows(rows, scanItem)
+	if err != nil {
+		return nil, translate("lock items", err)
+	}
+	byID := make(map[string]stock.Item, len(items))
+	for _, it := range items {
+		byID[it.ID] = it
+	}
+	return byID, nil
+}
+
+func one(rows pgx.Rows, op string) (stock.Item, error) {
+	it, err := pgx.CollectExactlyOneRow(rows, scanItem)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return stock.Item{}, stock.ErrNotFound
+	}
+	if err != nil {
+		return stock.Item{}, translate(op, err)
+	}
+	return it, nil
+}

@@ -1,0 +1,35 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/outbox"
+	"github.com/purchase-saga/messaging/topic"
+
+	"github.com/purchase-saga/stock-service/internal/stock"
+	"github.com/purchase-saga/stock-service/stockmsg"
+)
+
+// publish writes an item.updated snapshot of each item to the outbox,
+// keyed by item id so that the compacted items topic keeps the latest.
+// sagaID is the order that caused the change, or the item itself for an
+// admin change. Callers hold the items' row locks, so snapshots of one
+// item enter the outbox in the order of the changes.
+func (s *Store) publish(ctx context.Context, sagaID string, items ...stock.Item) error {
+	records := make([]outbox.Record, 0, len(items))
+	for _, it := range items {
+		m, err := envelope.New(stockmsg.TypeItemUpdated, sagaID, stockmsg.ItemUpdated{
+			ID: it.ID, Name: it.Name, PriceCents: it.PriceCents, Currency: it.Currency, Available: it.Available(),
+		})
+		if err != nil {
+			return err
+		}
+		records = append(records, outbox.Record{Topic: topic.Items, Key: it.ID, Message: m})
+	}
+	if err := outbox.Write(ctx, s.tx, records...); err != nil {
+		return fmt.Errorf("postgres: publish item snapshots: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,56 @@
+// Package postgres stores stock in PostgreSQL: items and reservations,
+// changed inside the caller's transaction. Every change to an item is
+// written to the outbox as an item.updated snapshot in that same
+// transaction, here and nowhere else, so that no caller can change an item
+// and forget to tell the catalog.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/purchase-saga/stock-service/internal/stock"
+)
+
+// Store reads and changes stock inside one transaction.
+type Store struct {
+	tx pgx.Tx
+}
+
+// New returns a store working in tx; the caller commits or rolls back.
+func New(tx pgx.Tx) *Store {
+	return &Store{tx: tx}
+}
+
+// InTx runs fn on a store in a new transaction of pool and commits it when
+// fn returns nil. A failed commit is reported as an error.
+func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(*Store) error) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(New(tx)) })
+}
+
+// LockOrder serialises the commands of one order until the transaction
+// ends. A reserve and a release of the same order arrive on different
+// topics and may run at once; without this, both could see no reservation
+// and the release would leave a tombstone beside a reservation it never
+// gave back.
+func (s *Store) LockOrder(ctx context.Context, orderID string) error {
+	if _, err := s.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, orderID); err != nil {
+		return fmt.Errorf("postgres: lock order %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// translate turns the Postgres errors a caller can cause into domain
+// errors, leaving the others (and their transient classification) intact.
+func translate(op string, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "22003" { // numeric_value_out_of_range
+		return fmt.Errorf("%w: %s: quantity out of range", stock.ErrInvalid, op)
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}

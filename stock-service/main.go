@@ -1,0 +1,40 @@
+// Command stock-service owns items, prices and stock: it reserves and
+// releases units for orders' sagas and publishes the catalog (SPEC 5, 6).
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+
+	"github.com/purchase-saga/messaging/service"
+	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/migrations"
+
+	"github.com/purchase-saga/stock-service/internal/api"
+	"github.com/purchase-saga/stock-service/internal/handler"
+)
+
+func main() {
+	service.Main(service.Spec{
+		Name:        "stock-service",
+		DefaultAddr: "127.0.0.1:8081",
+		Migrate: func(ctx context.Context, db *sql.DB) error {
+			return migrations.Up(ctx, db, migrations.Stock)
+		},
+		Wire: wire,
+	})
+}
+
+// wire consumes the stock commands and their compensations, sending every
+// failure to stock.dlt, where the orchestrator reads this step's outcome.
+func wire(_ context.Context, s *service.Service) (http.Handler, error) {
+	h := handler.New(s.Config.Currency, s.Name)
+	err := s.Consume([]string{topic.Stock, topic.StockCompensation}, h.Handle,
+		func(string) string { return topic.StockDLT })
+	if err != nil {
+		return nil, fmt.Errorf("consume: %w", err)
+	}
+	return api.New(s.Pool, s.Config.Currency, s.Config.AdminToken, s.Log).Handler(), nil
+}
