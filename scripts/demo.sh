@@ -93,8 +93,8 @@ check "the order completed" [ "$(field "$o" .status)" = COMPLETED ]
 check "alice paid 50.00" [ "$(balance "alice-$run")" = 95000 ]
 check "8 books are left" [ "$(available "$book")" = 8 ]
 
-bold "2. Fails on stock: alice wants 50 books, 8 are left; her payment is refunded"
-o=$(settled "$(field "$(place "alice-$run" "$book" 50)" .id)")
+bold "2. Fails on stock: alice wants 20 books, 8 are left; her payment is refunded"
+o=$(settled "$(field "$(place "alice-$run" "$book" 20)" .id)")
 show "$o"
 refused=$(field "$o" .id)
 check "the order failed for out_of_stock" [ "$(field "$o" .failure_reason)" = out_of_stock ]

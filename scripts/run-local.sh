@@ -6,7 +6,9 @@
 #   - orderdb, stockdb and paymentdb created when missing; the three services;
 #   - demo items and accounts, seeded idempotently.
 # Ctrl-C stops every process it started. Honours ADMIN_TOKEN, DATABASE_URL, RUN_DIR,
-# BROKER_ADDR, ORDER_HTTP_ADDR, STOCK_HTTP_ADDR, PAYMENT_HTTP_ADDR, SAGA_TIMEOUT, LOG_LEVEL.
+# BROKER_ADDR, ORDER_HTTP_ADDR, STOCK_HTTP_ADDR, PAYMENT_HTTP_ADDR, SAGA_TIMEOUT, LOG_LEVEL,
+# DB_SUFFIX (databases orderdb$DB_SUFFIX, ...), BROKER_SYNC=1 (fsync every produced batch)
+# and SEED=0 (no demo data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -30,8 +32,10 @@ command -v psql >/dev/null || die "psql is needed to create the databases (apt-g
 
 pids=()
 private_pg=
+stopping=
 cleanup() {
   trap - INT TERM EXIT
+  stopping=1
   say "stopping..."
   for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -68,7 +72,8 @@ import sys, urllib.parse as u
 p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))
 PY
 }
-for db in orderdb stockdb paymentdb; do
+DB_SUFFIX=${DB_SUFFIX:-}
+for db in orderdb$DB_SUFFIX stockdb$DB_SUFFIX paymentdb$DB_SUFFIX; do
   if [ "$(psql "$SERVER_URL" -Atc "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
     psql "$SERVER_URL" -qc "CREATE DATABASE $db" >/dev/null
     echo "created database $db"
@@ -82,23 +87,24 @@ if [ -z "${ADMIN_TOKEN:-}" ]; then
 fi
 export ADMIN_TOKEN
 
-bin/devbroker -addr "$BROKER_ADDR" -data-dir "$RUN_DIR/kafka" >"$RUN_DIR/logs/devbroker.log" 2>&1 &
+broker_flags=()
+[ "${BROKER_SYNC:-0}" = 1 ] && broker_flags+=(-sync)
+bin/devbroker -addr "$BROKER_ADDR" -data-dir "$RUN_DIR/kafka" "${broker_flags[@]}" >"$RUN_DIR/logs/devbroker.log" 2>&1 &
 pids+=($!)
 
 start_service() { # name addr database
   DATABASE_URL=$(db_url "$3") KAFKA_BROKERS=$BROKER_ADDR HTTP_ADDR=$2 \
-    LOG_LEVEL=${LOG_LEVEL:-info} SAGA_TIMEOUT=${SAGA_TIMEOUT:-30s} \
+    LOG_LEVEL=${LOG_LEVEL:-info} SAGA_TIMEOUT=${SAGA_TIMEOUT:-30s} ADMIN_TOKEN=$ADMIN_TOKEN \
     "bin/$1" >>"$RUN_DIR/logs/$1.log" 2>&1 &
   pids+=($!)
 }
-start_service stock-service "$STOCK_HTTP_ADDR" stockdb
-start_service payment-service "$PAYMENT_HTTP_ADDR" paymentdb
-start_service order-service "$ORDER_HTTP_ADDR" orderdb
+start_service stock-service "$STOCK_HTTP_ADDR" "stockdb$DB_SUFFIX"
+start_service payment-service "$PAYMENT_HTTP_ADDR" "paymentdb$DB_SUFFIX"
+start_service order-service "$ORDER_HTTP_ADDR" "orderdb$DB_SUFFIX"
 
 wait_ready() { # name addr
   for _ in $(seq 1 120); do
     curl -fsS "http://$2/readyz" >/dev/null 2>&1 && return 0
-    kill -0 "${pids[-1]}" 2>/dev/null || true
     sleep 0.5
   done
   tail -n 20 "$RUN_DIR/logs/$1.log" >&2
@@ -118,12 +124,14 @@ seed_account() { # id balance
   code=$(admin -X PUT "http://$PAYMENT_HTTP_ADDR/accounts/$1")
   if [ "$code" = 201 ]; then admin -X POST "http://$PAYMENT_HTTP_ADDR/accounts/$1/deposits" -d "{\"amount_cents\":$2}" >/dev/null; fi
 }
+if [ "${SEED:-1}" = 1 ]; then
 seed_item book-1 "The Saga Pattern" 2500 100
 seed_item mug-1 "Outbox Mug" 1200 50
 seed_item seat-a1 "Theatre seat A1" 4000 1
 seed_account alice 100000
 seed_account bob 100000
 seed_account carol 1000
+fi
 
 cat <<EOF
 
@@ -143,4 +151,4 @@ EOF
 
 # Stop everything when any process dies, or on Ctrl-C.
 wait -n "${pids[@]}" || true
-say "a process exited; see $RUN_DIR/logs"
+[ -n "$stopping" ] || say "a process exited; stopping the rest (logs in $RUN_DIR/logs)"

@@ -160,18 +160,16 @@ func (r *Relay) acquire(ctx context.Context, conn *pgx.Conn) error {
 // that an open transaction still holds back.
 func (r *Relay) publishLoop(ctx context.Context, conn *pgx.Conn) error {
 	for ctx.Err() == nil {
-		wait := r.cfg.PollInterval
 		n, heldBack, err := r.relayBatch(ctx, conn)
 		if err != nil {
 			return err
 		}
-		switch {
-		case n == r.cfg.BatchSize:
+		if n == r.cfg.BatchSize {
 			continue
-		case heldBack:
+		}
+		wait := r.cfg.PollInterval
+		if heldBack {
 			wait = heldBackRecheck
-		default:
-			wait = r.cfg.PollInterval
 		}
 		if err := waitNotification(ctx, conn, wait); err != nil {
 			return err
