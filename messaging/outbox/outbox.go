@@ -65,3 +65,22 @@ func Write(ctx context.Context, tx pgx.Tx, records ...Record) error {
 	}
 	return nil
 }
+
+// NewRecord builds the record of a new message of type typ about saga
+// sagaID, keyed by the saga id, on topic.
+func NewRecord(topic, typ, sagaID string, data any) (Record, error) {
+	m, err := envelope.New(typ, sagaID, data)
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{Topic: topic, Key: sagaID, Message: m}, nil
+}
+
+// Send writes one new message (see NewRecord) into tx.
+func Send(ctx context.Context, tx pgx.Tx, topic, typ, sagaID string, data any) error {
+	r, err := NewRecord(topic, typ, sagaID, data)
+	if err != nil {
+		return err
+	}
+	return Write(ctx, tx, r)
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -92,4 +93,14 @@ func isClosedConn(err error) bool {
 		}
 	}
 	return false
+}
+
+// LockKey takes a transaction-scoped advisory lock on key, serialising
+// the transactions that touch the same key (such as one order's commands
+// arriving on two topics) until tx ends.
+func LockKey(ctx context.Context, tx pgx.Tx, key string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key); err != nil {
+		return fmt.Errorf("postgres: lock %s: %w", key, err)
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/inbox"
 	"github.com/purchase-saga/messaging/outbox"
+	"github.com/purchase-saga/messaging/problem"
 )
 
 var relayed = promauto.NewCounter(prometheus.CounterOpts{
@@ -144,5 +145,5 @@ func (s *Service) ready(w http.ResponseWriter, r *http.Request) {
 	if err := broker.Ping(ctx, s.Config.KafkaBrokers); err != nil {
 		checks["broker"], status = err.Error(), http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, checks)
+	problem.JSON(w, status, checks)
 }

@@ -154,11 +154,11 @@ func firstMessages(o order.Order) ([]outbox.Record, error) {
 	for i, l := range o.Lines {
 		stockLines[i] = stockmsg.Line{ItemID: l.ItemID, Quantity: l.Quantity}
 	}
-	reserve, err := record(topic.Stock, o.ID, stockmsg.TypeReserve, stockmsg.Reserve{OrderID: o.ID, Lines: stockLines})
+	reserve, err := outbox.NewRecord(topic.Stock, stockmsg.TypeReserve, o.ID, stockmsg.Reserve{OrderID: o.ID, Lines: stockLines})
 	if err != nil {
 		return nil, err
 	}
-	charge, err := record(topic.Payment, o.ID, paymentmsg.TypeCharge, paymentmsg.Charge{
+	charge, err := outbox.NewRecord(topic.Payment, paymentmsg.TypeCharge, o.ID, paymentmsg.Charge{
 		OrderID: o.ID, CustomerID: o.CustomerID, AmountCents: o.AmountCents, Currency: o.Currency})
 	if err != nil {
 		return nil, err

@@ -29,17 +29,17 @@ func (s *Saga) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error
 	}
 	reply, ok, err := toReply(d)
 	if err != nil {
-		return fmt.Errorf("%w: %v", consumer.ErrPoison, err)
+		return consumer.Poison(err)
 	}
 	if !ok {
 		return nil
 	}
 	if _, err := uuid.Parse(d.Message.SagaID); err != nil {
-		return fmt.Errorf("%w: saga id %q is not an order id", consumer.ErrPoison, d.Message.SagaID)
+		return consumer.Poison(fmt.Errorf("saga id %q is not an order id", d.Message.SagaID))
 	}
 	o, err := postgres.LockOrder(ctx, tx, d.Message.SagaID)
 	if errors.Is(err, order.ErrNotFound) {
-		return fmt.Errorf("%w: reply for unknown order %s", consumer.ErrPoison, d.Message.SagaID)
+		return consumer.Poison(fmt.Errorf("reply for unknown order %s", d.Message.SagaID))
 	}
 	if err != nil {
 		return err
@@ -107,14 +107,14 @@ func technicalReason(d consumer.Delivery) string {
 
 func (s *Saga) applyItem(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
 	if d.Message.Type != stockmsg.TypeItemUpdated {
-		return fmt.Errorf("%w: unexpected %q on %s", consumer.ErrPoison, d.Message.Type, d.Topic)
+		return consumer.Poison(fmt.Errorf("unexpected %q on %s", d.Message.Type, d.Topic))
 	}
 	var it stockmsg.ItemUpdated
 	if err := d.Message.DecodeData(&it); err != nil {
 		return err
 	}
 	if it.ID == "" {
-		return fmt.Errorf("%w: item.updated without id", consumer.ErrPoison)
+		return consumer.Poison(errors.New("item.updated without id"))
 	}
 	return postgres.UpsertItem(ctx, tx, postgres.Item{ID: it.ID, Name: it.Name, PriceCents: it.PriceCents,
 		Currency: it.Currency, Available: it.Available})

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/outbox"
 	"github.com/purchase-saga/messaging/topic"
 	"github.com/purchase-saga/order-service/internal/order"
@@ -79,9 +78,9 @@ func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decis
 
 func compensation(o order.Order, step order.StepName) (outbox.Record, error) {
 	if step == order.Stock {
-		return record(topic.StockCompensation, o.ID, stockmsg.TypeRelease, stockmsg.Release{OrderID: o.ID})
+		return outbox.NewRecord(topic.StockCompensation, stockmsg.TypeRelease, o.ID, stockmsg.Release{OrderID: o.ID})
 	}
-	return record(topic.PaymentCompensation, o.ID, paymentmsg.TypeRefund, paymentmsg.Refund{OrderID: o.ID})
+	return outbox.NewRecord(topic.PaymentCompensation, paymentmsg.TypeRefund, o.ID, paymentmsg.Refund{OrderID: o.ID})
 }
 
 func lifecycle(o order.Order) (outbox.Record, error) {
@@ -92,18 +91,10 @@ func lifecycle(o order.Order) (outbox.Record, error) {
 	case order.Failed:
 		typ = ordermsg.TypeFailed
 	}
-	return record(topic.Orders, o.ID, typ, ordermsg.Event{
+	return outbox.NewRecord(topic.Orders, typ, o.ID, ordermsg.Event{
 		OrderID: o.ID, CustomerID: o.CustomerID, AmountCents: o.AmountCents, Currency: o.Currency,
 		Status: string(o.Status), FailureReason: o.FailureReason,
 	})
-}
-
-func record(topicName, orderID, typ string, data any) (outbox.Record, error) {
-	m, err := envelope.New(typ, orderID, data)
-	if err != nil {
-		return outbox.Record{}, err
-	}
-	return outbox.Record{Topic: topicName, Key: orderID, Message: m}, nil
 }
 
 // inTx runs fn in a transaction and commits it, reporting the commit's own

@@ -17,12 +17,12 @@ import (
 // cancelled; a refusal records nothing, so a replay may succeed later.
 func (h *Handler) charge(ctx context.Context, tx pgx.Tx, s *postgres.Store, d consumer.Delivery) error {
 	var cmd paymentmsg.Charge
-	if err := decode(d, &cmd, func() string { return cmd.OrderID }); err != nil {
+	if err := consumer.DecodeData(d, &cmd, func() string { return cmd.OrderID }); err != nil {
 		return err
 	}
 	c := payment.Charge{OrderID: cmd.OrderID, AccountID: cmd.CustomerID, AmountCents: cmd.AmountCents, Currency: cmd.Currency}
 	if err := c.Validate(); err != nil {
-		return poison(err)
+		return consumer.Poison(err)
 	}
 	if err := s.LockOrder(ctx, c.OrderID); err != nil {
 		return err

@@ -18,7 +18,7 @@ import (
 // so that the orchestrator's compensation ends.
 func (h *Handler) refund(ctx context.Context, tx pgx.Tx, s *postgres.Store, d consumer.Delivery) error {
 	var cmd paymentmsg.Refund
-	if err := decode(d, &cmd, func() string { return cmd.OrderID }); err != nil {
+	if err := consumer.DecodeData(d, &cmd, func() string { return cmd.OrderID }); err != nil {
 		return err
 	}
 	if err := s.LockOrder(ctx, cmd.OrderID); err != nil {

@@ -16,11 +16,7 @@ import (
 
 // succeed writes a success reply of type typ to payment.success.
 func succeed(ctx context.Context, tx pgx.Tx, orderID, typ string, data any) error {
-	m, err := envelope.New(typ, orderID, data)
-	if err != nil {
-		return err
-	}
-	return outbox.Write(ctx, tx, outbox.Record{Topic: topic.PaymentSuccess, Key: orderID, Message: m})
+	return outbox.Send(ctx, tx, topic.PaymentSuccess, typ, orderID, data)
 }
 
 // reject writes a payment.rejected reply for d to payment.dlt, where the

@@ -41,26 +41,5 @@ func (h *Handler) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) er
 	case stockmsg.TypeRelease:
 		return h.release(ctx, tx, s, d)
 	}
-	return poison(fmt.Errorf("unknown message type %q", d.Message.Type))
-}
-
-// poison marks err as one that no retry can cure.
-func poison(err error) error {
-	return fmt.Errorf("%w: %w", consumer.ErrPoison, err)
-}
-
-// decode reads d's data into v and checks that it names the saga's order:
-// replies are keyed and correlated by that id, so a disagreement cannot be
-// answered sensibly.
-func decode(d consumer.Delivery, v any, orderID func() string) error {
-	if err := d.Message.DecodeData(v); err != nil {
-		return poison(err)
-	}
-	switch id := orderID(); {
-	case id == "":
-		return poison(fmt.Errorf("%s without order_id", d.Message.Type))
-	case id != d.Message.SagaID:
-		return poison(fmt.Errorf("%s for order %q carries saga_id %q", d.Message.Type, id, d.Message.SagaID))
-	}
-	return nil
+	return consumer.Poison(fmt.Errorf("unknown message type %q", d.Message.Type))
 }

@@ -17,7 +17,7 @@ import (
 // always acknowledged, so that the orchestrator's compensation ends.
 func (h *Handler) release(ctx context.Context, tx pgx.Tx, s *postgres.Store, d consumer.Delivery) error {
 	var cmd stockmsg.Release
-	if err := decode(d, &cmd, func() string { return cmd.OrderID }); err != nil {
+	if err := consumer.DecodeData(d, &cmd, func() string { return cmd.OrderID }); err != nil {
 		return err
 	}
 	if err := s.LockOrder(ctx, cmd.OrderID); err != nil {

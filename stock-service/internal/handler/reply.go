@@ -16,11 +16,7 @@ import (
 
 // succeed writes a success reply of type typ to stock.success.
 func succeed(ctx context.Context, tx pgx.Tx, orderID, typ string, data any) error {
-	m, err := envelope.New(typ, orderID, data)
-	if err != nil {
-		return err
-	}
-	return outbox.Write(ctx, tx, outbox.Record{Topic: topic.StockSuccess, Key: orderID, Message: m})
+	return outbox.Send(ctx, tx, topic.StockSuccess, typ, orderID, data)
 }
 
 // reserved answers a reservation that holds lines.

@@ -17,7 +17,7 @@ import (
 // cancelled; a refusal records nothing, so a replay may succeed later.
 func (h *Handler) reserve(ctx context.Context, tx pgx.Tx, s *postgres.Store, d consumer.Delivery) error {
 	var cmd stockmsg.Reserve
-	if err := decode(d, &cmd, func() string { return cmd.OrderID }); err != nil {
+	if err := consumer.DecodeData(d, &cmd, func() string { return cmd.OrderID }); err != nil {
 		return err
 	}
 	lines := make([]stock.Line, len(cmd.Lines))
@@ -26,7 +26,7 @@ func (h *Handler) reserve(ctx context.Context, tx pgx.Tx, s *postgres.Store, d c
 	}
 	lines, err := stock.Merge(lines)
 	if err != nil {
-		return poison(err)
+		return consumer.Poison(err)
 	}
 	if err := s.LockOrder(ctx, cmd.OrderID); err != nil {
 		return err

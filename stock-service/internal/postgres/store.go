@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	msgpg "github.com/purchase-saga/messaging/postgres"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -39,10 +40,7 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(*Store) error) error 
 // and the release would leave a tombstone beside a reservation it never
 // gave back.
 func (s *Store) LockOrder(ctx context.Context, orderID string) error {
-	if _, err := s.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, orderID); err != nil {
-		return fmt.Errorf("postgres: lock order %s: %w", orderID, err)
-	}
-	return nil
+	return msgpg.LockKey(ctx, s.tx, orderID)
 }
 
 // translate turns the Postgres errors a caller can cause into domain

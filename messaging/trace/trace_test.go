@@ -1,0 +1,30 @@
+package trace
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestParseAndContinue(t *testing.T) {
+	const in = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	p, ok := Parse(in)
+	if !ok || p.String() != in {
+		t.Fatalf("Parse(%q) = %v, %v", in, p, ok)
+	}
+	for _, bad := range []string{"", "00-xyz-00f067aa0ba902b7-01", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-01"} {
+		if _, ok := Parse(bad); ok {
+			t.Errorf("Parse(%q) accepted a malformed traceparent", bad)
+		}
+	}
+	ctx := Continue(context.Background(), in)
+	h := Header(ctx)
+	if !strings.HasPrefix(h, "00-4bf92f3577b34da6a3ce929d0e0e4736-") || h == in {
+		t.Errorf("Header after Continue = %q, want a child span of the incoming trace", h)
+	}
+	if fresh := Header(context.Background()); strings.Contains(fresh, "4bf92f3577b34da6a3ce929d0e0e4736") {
+		t.Errorf("a context without a trace reused one: %q", fresh)
+	} else if _, ok := Parse(fresh); !ok {
+		t.Errorf("new trace %q does not parse", fresh)
+	}
+}
