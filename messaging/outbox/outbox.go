@@ -56,8 +56,8 @@ func Write(ctx context.Context, tx pgx.Tx, records ...Record) error {
 		if err != nil {
 			return fmt.Errorf("outbox: encode headers: %w", err)
 		}
-		batch.Queue(`INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)`,
-			r.Topic, r.Key, value, hj)
+		batch.Queue(`WITH row AS (INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4) RETURNING id)
+			INSERT INTO outbox_pending SELECT id FROM row`, r.Topic, r.Key, value, hj)
 	}
 	batch.Queue(`SELECT pg_notify($1, '')`, Channel)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {

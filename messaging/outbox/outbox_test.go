@@ -250,3 +250,37 @@ func TestOneRelayLeadsAndAnotherTakesOverWhenItsConnectionDies(t *testing.T) {
 	got := seqsByKey(t, b.ReadAll(t, events, keys*perKey, 15*time.Second))
 	assertInOrder(t, got, want)
 }
+
+func TestPurgeRemovesOnlyOldPublishedRows(t *testing.T) {
+	db := testdb.New(t, migrate)
+	ctx := context.Background()
+	for seq := 1; seq <= 4; seq++ {
+		write(t, db.Pool, "k", seq)
+	}
+	// Row 1: old and published; row 2: old, never published; row 3: recent
+	// and published; row 4: recent, unpublished.
+	_, err := db.Pool.Exec(ctx, `UPDATE outbox SET
+		created_at = CASE WHEN headers->>'seq' IN ('1', '2') THEN now() - interval '8 days' ELSE created_at END,
+		published_at = CASE WHEN headers->>'seq' IN ('1', '3') THEN now() END`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM outbox_pending WHERE id IN (SELECT id FROM outbox WHERE published_at IS NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	n, err := outbox.Purge(ctx, db.Pool, 7*24*time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("Purge = %d, %v; want 1 row", n, err)
+	}
+	var left string
+	if err := db.Pool.QueryRow(ctx, `SELECT string_agg(headers->>'seq', ',' ORDER BY id) FROM outbox`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != "2,3,4" {
+		t.Errorf("rows left %s, want 2,3,4", left)
+	}
+	st, err := outbox.ReadStatus(ctx, db.Pool)
+	if err != nil || st.Unpublished != 2 || st.OldestAge < 7*24*time.Hour {
+		t.Errorf("status %+v (%v), want 2 unpublished, the oldest 8 days old", st, err)
+	}
+}

@@ -80,6 +80,8 @@ func (c *RelayConfig) Validate() error {
 // run against one database; only the holder of the advisory lock publishes.
 type Relay struct {
 	cfg RelayConfig
+	// sinceVacuum counts rows marked since the queue was last vacuumed.
+	sinceVacuum int
 }
 
 // NewRelay validates cfg and returns a relay ready to Run.
@@ -159,10 +161,19 @@ func (r *Relay) acquire(ctx context.Context, conn *pgx.Conn) error {
 // for a notification, the poll interval, or a short recheck when rows exist
 // that an open transaction still holds back.
 func (r *Relay) publishLoop(ctx context.Context, conn *pgx.Conn) error {
+	lastVacuum := time.Now()
 	for ctx.Err() == nil {
 		n, heldBack, err := r.relayBatch(ctx, conn)
 		if err != nil {
 			return err
+		}
+		if r.sinceVacuum >= vacuumEvery || (r.sinceVacuum > 0 && time.Since(lastVacuum) > 10*time.Second) {
+			// The queue's dead entries would otherwise pile up until the
+			// next autovacuum, and every scan starts by walking them.
+			if _, err := conn.Exec(ctx, "VACUUM outbox_pending"); err != nil {
+				return fmt.Errorf("vacuum queue: %w", err)
+			}
+			r.sinceVacuum, lastVacuum = 0, time.Now()
 		}
 		if n == r.cfg.BatchSize {
 			continue
@@ -177,6 +188,9 @@ func (r *Relay) publishLoop(ctx context.Context, conn *pgx.Conn) error {
 	}
 	return nil
 }
+
+// vacuumEvery is how many published rows make the leader vacuum the queue.
+const vacuumEvery = 5000
 
 // heldBackRecheck is how soon the relay looks again at rows that an open
 // transaction holds back: that transaction may commit without notifying.
@@ -207,16 +221,24 @@ type row struct {
 // relayBatch publishes the ready prefix of the unpublished rows and marks
 // it published. heldBack reports rows that wait for an older transaction.
 func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn) (n int, heldBack bool, err error) {
+	// The window marks the ready prefix: rows up to the first one whose
+	// transaction may still be followed by an older one. Rows past it come
+	// back without their payload, only to say that something is held back.
 	rows, err := conn.Query(ctx, `
-		SELECT id, topic, key, value, headers, txid < pg_snapshot_xmin(pg_current_snapshot())
-		FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`, r.cfg.BatchSize)
+		SELECT id, ready, CASE WHEN ready THEN topic END, CASE WHEN ready THEN key END,
+		       CASE WHEN ready THEN value END, CASE WHEN ready THEN headers END
+		FROM (SELECT o.id, o.topic, o.key, o.value, o.headers,
+		             bool_and(o.txid < pg_snapshot_xmin(pg_current_snapshot())) OVER (ORDER BY o.id) AS ready
+		      FROM (SELECT id FROM outbox_pending ORDER BY id LIMIT $1) pending JOIN outbox o ON o.id = pending.id) ranked
+		ORDER BY id`, r.cfg.BatchSize)
 	if err != nil {
 		return 0, false, fmt.Errorf("select rows: %w", err)
 	}
 	var batch []row
 	for rows.Next() {
 		var rw row
-		if err := rows.Scan(&rw.id, &rw.topic, &rw.key, &rw.value, &rw.headers, &rw.ready); err != nil {
+		var topic, key *string
+		if err := rows.Scan(&rw.id, &rw.ready, &topic, &key, &rw.value, &rw.headers); err != nil {
 			rows.Close()
 			return 0, false, fmt.Errorf("scan row: %w", err)
 		}
@@ -224,6 +246,7 @@ func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn) (n int, heldBack
 			heldBack = true
 			break
 		}
+		rw.topic, rw.key = *topic, *key
 		batch = append(batch, rw)
 	}
 	rows.Close()
@@ -240,9 +263,11 @@ func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn) (n int, heldBack
 	if err := r.publish(ctx, msgs); err != nil {
 		return 0, false, err
 	}
-	if _, err := conn.Exec(ctx, `UPDATE outbox SET published_at = now() WHERE id = ANY($1)`, ids); err != nil {
+	if _, err := conn.Exec(ctx, `WITH done AS (DELETE FROM outbox_pending WHERE id = ANY($1) RETURNING id)
+		UPDATE outbox SET published_at = now() WHERE id IN (SELECT id FROM done)`, ids); err != nil {
 		return 0, false, fmt.Errorf("mark published: %w", err)
 	}
+	r.sinceVacuum += len(ids)
 	if r.cfg.OnPublished != nil {
 		r.cfg.OnPublished(len(batch))
 	}

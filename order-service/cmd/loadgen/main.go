@@ -33,7 +33,7 @@ type config struct {
 
 func main() {
 	var c config
-	flag.StringVar(&c.mode, "mode", "throughput", "throughput (closed loop) or latency (open loop at -rate)")
+	flag.StringVar(&c.mode, "mode", "throughput", "throughput (each client places an order and waits for its end) or latency (open loop at -rate)")
 	flag.StringVar(&c.orderURL, "order-url", "http://127.0.0.1:8080", "order-service")
 	flag.StringVar(&c.stockURL, "stock-url", "http://127.0.0.1:8081", "stock-service")
 	flag.StringVar(&c.paymentURL, "payment-url", "http://127.0.0.1:8082", "payment-service")
@@ -78,8 +78,9 @@ func run(ctx context.Context, c config) error {
 	loadCtx, stopLoad := context.WithDeadline(ctx, to)
 	defer stopLoad()
 	var wg sync.WaitGroup
+	wait := c.mode == "throughput"
 	post := func(i int64) {
-		err := cl.place(loadCtx, fmt.Sprintf("%s-c%d", prefix, i%int64(c.customers)), fmt.Sprintf("%s-i%d", prefix, i%int64(c.items)))
+		err := cl.place(loadCtx, wait, fmt.Sprintf("%s-c%d", prefix, i%int64(c.customers)), fmt.Sprintf("%s-i%d", prefix, i%int64(c.items)))
 		if err != nil && loadCtx.Err() == nil {
 			failedPosts.Add(1)
 			return
@@ -251,8 +252,13 @@ func (cl *client) seed(ctx context.Context, prefix string) error {
 	return fmt.Errorf("item %s never reached the catalog", last)
 }
 
-func (cl *client) place(ctx context.Context, customer, item string) error {
-	_, err := cl.do(ctx, "POST", cl.c.orderURL+"/orders", map[string]any{
+// place posts an order; with wait, the answer comes when it is terminal.
+func (cl *client) place(ctx context.Context, wait bool, customer, item string) error {
+	url := cl.c.orderURL + "/orders"
+	if wait {
+		url += "?wait=30s"
+	}
+	_, err := cl.do(ctx, "POST", url, map[string]any{
 		"customer_id": customer, "lines": []map[string]any{{"item_id": item, "quantity": 1}}}, false)
 	return err
 }
