@@ -7,8 +7,9 @@
 #   - demo items and accounts, seeded idempotently.
 # Ctrl-C stops every process it started. Honours ADMIN_TOKEN, DATABASE_URL, RUN_DIR,
 # BROKER_ADDR, ORDER_HTTP_ADDR, STOCK_HTTP_ADDR, PAYMENT_HTTP_ADDR, SAGA_TIMEOUT, LOG_LEVEL,
-# DB_SUFFIX (databases orderdb$DB_SUFFIX, ...), BROKER_SYNC=1 (fsync every produced batch)
-# and SEED=0 (no demo data).
+# DB_SUFFIX (databases orderdb$DB_SUFFIX, ...), BROKER_SYNC=1 (fsync every produced batch),
+# SEED=0 (no demo data), PRIVATE_PG=1 (the private cluster even when a server is
+# running) and PG_PORT (its port, default 55432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -48,7 +49,7 @@ trap cleanup INT TERM EXIT
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 if [ -n "${DATABASE_URL:-}" ]; then
   SERVER_URL=$DATABASE_URL
-elif pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && psql "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" -Atc 'select 1' >/dev/null 2>&1; then
+elif [ "${PRIVATE_PG:-0}" != 1 ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && psql "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" -Atc 'select 1' >/dev/null 2>&1; then
   SERVER_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 else
   PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)

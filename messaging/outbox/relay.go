@@ -229,7 +229,7 @@ func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn) (n int, heldBack
 		       CASE WHEN ready THEN value END, CASE WHEN ready THEN headers END
 		FROM (SELECT o.id, o.topic, o.key, o.value, o.headers,
 		             bool_and(o.txid < pg_snapshot_xmin(pg_current_snapshot())) OVER (ORDER BY o.id) AS ready
-		      FROM (SELECT id FROM outbox_pending ORDER BY id LIMIT $1) pending JOIN outbox o ON o.id = pending.id) ranked
+		      FROM outbox o WHERE o.id = ANY(ARRAY(SELECT id FROM outbox_pending ORDER BY id LIMIT $1))) ranked
 		ORDER BY id`, r.cfg.BatchSize)
 	if err != nil {
 		return 0, false, fmt.Errorf("select rows: %w", err)
@@ -263,8 +263,8 @@ func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn) (n int, heldBack
 	if err := r.publish(ctx, msgs); err != nil {
 		return 0, false, err
 	}
-	if _, err := conn.Exec(ctx, `WITH done AS (DELETE FROM outbox_pending WHERE id = ANY($1) RETURNING id)
-		UPDATE outbox SET published_at = now() WHERE id IN (SELECT id FROM done)`, ids); err != nil {
+	if _, err := conn.Exec(ctx, `WITH done AS (DELETE FROM outbox_pending WHERE id = ANY($1))
+		UPDATE outbox SET published_at = now() WHERE id = ANY($1)`, ids); err != nil {
 		return 0, false, fmt.Errorf("mark published: %w", err)
 	}
 	r.sinceVacuum += len(ids)
