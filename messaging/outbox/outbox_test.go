@@ -208,24 +208,39 @@ func TestOneRelayLeadsAndAnotherTakesOverWhenItsConnectionDies(t *testing.T) {
 	w := writer(t, b)
 	relays := []*countingPublisher{{Publisher: w}, {Publisher: w}}
 	startRelay(t, ctx, db.URL, relays[0])
-	time.Sleep(300 * time.Millisecond) // let the first one win the lock
 	startRelay(t, ctx, db.URL, relays[1])
 
-	const keys, perKey = 5, 60
+	// Write rows for five keys, in sequence per key, until told to stop.
+	const keys = 5
+	var perKey atomic.Int64
+	stopWriting := make(chan struct{})
 	var produced sync.WaitGroup
 	produced.Go(func() {
-		for seq := 1; seq <= perKey; seq++ {
+		for seq := 1; ; seq++ {
+			select {
+			case <-stopWriting:
+				return
+			default:
+			}
 			for k := range keys {
 				write(t, db.Pool, fmt.Sprintf("k%d", k), seq)
 			}
-			time.Sleep(20 * time.Millisecond)
+			perKey.Store(int64(seq))
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 
-	time.Sleep(time.Second)
+	// Whichever relay won the lock publishes; the other must not.
+	deadline := time.Now().Add(10 * time.Second)
+	for relays[0].n.Load()+relays[1].n.Load() < 20 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	leader, follower := relays[0], relays[1]
+	if leader.n.Load() == 0 {
+		leader, follower = follower, leader
+	}
 	if leader.n.Load() == 0 || follower.n.Load() != 0 {
-		t.Fatalf("before failover: first relay published %d, second %d; want only the first", leader.n.Load(), follower.n.Load())
+		t.Fatalf("before failover: relays published %d and %d; want exactly one publishing", relays[0].n.Load(), relays[1].n.Load())
 	}
 	var killed int
 	err := db.Pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
@@ -236,18 +251,20 @@ func TestOneRelayLeadsAndAnotherTakesOverWhenItsConnectionDies(t *testing.T) {
 	killedAt := time.Now()
 	for follower.n.Load() == 0 {
 		if time.Since(killedAt) > 5*time.Second {
+			close(stopWriting)
 			t.Fatal("no takeover within 5s of the leader's connection dying")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("takeover after %v", time.Since(killedAt).Round(time.Millisecond))
+	close(stopWriting)
 	produced.Wait()
 
 	want := map[string]int{}
 	for k := range keys {
-		want[fmt.Sprintf("k%d", k)] = perKey
+		want[fmt.Sprintf("k%d", k)] = int(perKey.Load())
 	}
-	got := seqsByKey(t, b.ReadAll(t, events, keys*perKey, 15*time.Second))
+	got := seqsByKey(t, b.ReadAll(t, events, keys*int(perKey.Load()), 15*time.Second))
 	assertInOrder(t, got, want)
 }
 

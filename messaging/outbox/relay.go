@@ -97,19 +97,25 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 // returns nil when ctx is cancelled.
 func (r *Relay) Run(ctx context.Context) error {
 	log := r.cfg.Logger.With("component", "outbox-relay")
-	for attempt := 1; ctx.Err() == nil; {
+	for attempt := 1; ctx.Err() == nil; attempt++ {
 		led, err := r.lead(ctx, log)
 		if ctx.Err() != nil {
 			return nil
 		}
+		log.Warn("relay connection lost", "err", err, "was_leader", led)
+		wait := retry.Default.Delay(attempt)
 		if led {
-			attempt = 1
+			// A leader whose connection failed stands back for two retry
+			// intervals, so that a follower polling for the lock takes
+			// over rather than the instance whose connection just broke.
+			attempt, wait = 1, 2*r.cfg.RetryInterval
 		}
-		if err != nil {
-			log.Warn("relay connection lost", "err", err)
-			_ = retry.Default.Sleep(ctx, attempt)
-			attempt++
-			continue
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
 		}
 	}
 	return nil
