@@ -135,16 +135,7 @@ func ListOrders(ctx context.Context, q Querier, f Filter) ([]order.Order, error)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list orders: %w", err)
 	}
-	defer rows.Close()
-	var out []order.Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return collect(rows)
 }
 
 // LockTimedOut locks up to limit pending orders whose deadline passed,
@@ -155,6 +146,11 @@ func LockTimedOut(ctx context.Context, tx pgx.Tx, now time.Time, limit int) ([]o
 	if err != nil {
 		return nil, fmt.Errorf("postgres: timed-out orders: %w", err)
 	}
+	return collect(rows)
+}
+
+// collect scans every row into an order and closes rows.
+func collect(rows pgx.Rows) ([]order.Order, error) {
 	defer rows.Close()
 	var out []order.Order
 	for rows.Next() {

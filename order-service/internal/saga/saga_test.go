@@ -1,0 +1,231 @@
+package saga_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/purchase-saga/messaging/consumer"
+	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/testdb"
+	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/migrations"
+	"github.com/purchase-saga/order-service/internal/order"
+	"github.com/purchase-saga/order-service/internal/postgres"
+	"github.com/purchase-saga/order-service/internal/saga"
+	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/stock-service/stockmsg"
+)
+
+func migrate(ctx context.Context, db *sql.DB) error { return migrations.Up(ctx, db, migrations.Order) }
+
+// newSaga returns an orchestrator on a fresh orderdb whose catalog holds
+// book (500 cents) and pen (100 cents).
+func newSaga(t *testing.T, timeout time.Duration) (*saga.Saga, *testdb.DB) {
+	t.Helper()
+	db := testdb.New(t, migrate)
+	for _, it := range []postgres.Item{{ID: "book", Name: "Book", PriceCents: 500, Currency: "EUR", Available: 10},
+		{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 10},
+		{ID: "dollar-hat", Name: "Hat", PriceCents: 100, Currency: "USD", Available: 10}} {
+		if err := postgres.UpsertItem(context.Background(), db.Pool, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &saga.Saga{Pool: db.Pool, Currency: "EUR", Timeout: timeout, Log: slog.Default()}, db
+}
+
+// outboxTypes counts outbox rows by message type for key.
+func outboxTypes(t *testing.T, pool *pgxpool.Pool, key string) map[string]int {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT headers->>'type', count(*) FROM outbox WHERE key = $1 GROUP BY 1`, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var typ string
+		var n int
+		if err := rows.Scan(&typ, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[typ] = n
+	}
+	return out
+}
+
+// reply applies a participant's reply to the order through Handle.
+func reply(t *testing.T, s *saga.Saga, topicName, typ, orderID string, data any) error {
+	t.Helper()
+	m, err := envelope.New(typ, orderID, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if err := s.Handle(ctx, tx, consumer.Delivery{Message: m, Topic: topicName, Key: orderID,
+		Headers: map[string]string{"dlt-reason": "rejected"}}); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func TestPlaceWritesTheOrderAndItsFirstMessagesTogether(t *testing.T) {
+	s, db := newSaga(t, time.Minute)
+	o, created, err := s.Place(context.Background(), saga.PlaceRequest{CustomerID: "c1",
+		Lines: []saga.LineRequest{{ItemID: "book", Quantity: 2}, {ItemID: "pen", Quantity: 3}}}, "")
+	if err != nil || !created {
+		t.Fatalf("Place = %v, created %v", err, created)
+	}
+	if got, want := o.AmountCents, int64(2*500+3*100); got != want {
+		t.Errorf("amount %d, want %d", got, want)
+	}
+	got := outboxTypes(t, db.Pool, o.ID)
+	want := map[string]int{stockmsg.TypeReserve: 1, paymentmsg.TypeCharge: 1, "order.placed": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("outbox %v, want %v", got, want)
+	}
+}
+
+func TestPlaceRefusesInvalidOrders(t *testing.T) {
+	s, db := newSaga(t, time.Minute)
+	for name, req := range map[string]saga.PlaceRequest{
+		"no customer":    {Lines: []saga.LineRequest{{ItemID: "book", Quantity: 1}}},
+		"no lines":       {CustomerID: "c1"},
+		"zero quantity":  {CustomerID: "c1", Lines: []saga.LineRequest{{ItemID: "book", Quantity: 0}}},
+		"duplicate item": {CustomerID: "c1", Lines: []saga.LineRequest{{ItemID: "book", Quantity: 1}, {ItemID: "book", Quantity: 2}}},
+		"unknown item":   {CustomerID: "c1", Lines: []saga.LineRequest{{ItemID: "lamp", Quantity: 1}}},
+		"other currency": {CustomerID: "c1", Lines: []saga.LineRequest{{ItemID: "dollar-hat", Quantity: 1}}},
+	} {
+		if _, _, err := s.Place(context.Background(), req, ""); !errors.Is(err, order.ErrInvalid) {
+			t.Errorf("%s: Place = %v, want ErrInvalid", name, err)
+		}
+	}
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d outbox rows after refused orders (err %v), want 0", n, err)
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	s, db := newSaga(t, time.Minute)
+	req := saga.PlaceRequest{CustomerID: "c1", Lines: []saga.LineRequest{{ItemID: "book", Quantity: 1}}}
+	first, created, err := s.Place(context.Background(), req, "key-1")
+	if err != nil || !created {
+		t.Fatal(err)
+	}
+	// Concurrent repeats all get the first order back.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			again, created, err := s.Place(context.Background(), req, "key-1")
+			if err != nil || created || again.ID != first.ID {
+				t.Errorf("repeat: %v, created %v, id %s (want %s)", err, created, again.ID, first.ID)
+			}
+		})
+	}
+	wg.Wait()
+	other := saga.PlaceRequest{CustomerID: "c1", Lines: []saga.LineRequest{{ItemID: "book", Quantity: 2}}}
+	if _, _, err := s.Place(context.Background(), other, "key-1"); !errors.Is(err, order.ErrIdempotencyKey) {
+		t.Errorf("same key, other body: %v, want ErrIdempotencyKey", err)
+	}
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM orders`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d orders, want 1", n)
+	}
+}
+
+func TestRepliesDriveTheOrderAndCompensate(t *testing.T) {
+	s, db := newSaga(t, time.Minute)
+	o, _, err := s.Place(context.Background(), saga.PlaceRequest{CustomerID: "c1", Lines: []saga.LineRequest{{ItemID: "book", Quantity: 1}}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reply(t, s, topic.StockSuccess, stockmsg.TypeReserved, o.ID, stockmsg.Reserved{OrderID: o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reply(t, s, topic.PaymentDLT, paymentmsg.TypeRejected, o.ID, paymentmsg.Rejected{OrderID: o.ID, Reason: "insufficient_funds"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := postgres.GetOrder(context.Background(), db.Pool, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != order.Failed || got.FailureReason != "insufficient_funds" || got.Steps.Stock.Status != order.StepCompensating {
+		t.Errorf("order %+v, want FAILED insufficient_funds with stock compensating", got)
+	}
+	if n := outboxTypes(t, db.Pool, o.ID)[stockmsg.TypeRelease]; n != 1 {
+		t.Errorf("%d stock.release messages, want 1", n)
+	}
+	if err := reply(t, s, topic.StockSuccess, stockmsg.TypeReleased, o.ID, stockmsg.Released{OrderID: o.ID}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = postgres.GetOrder(context.Background(), db.Pool, o.ID)
+	if got.Steps.Stock.Status != order.StepCompensated {
+		t.Errorf("stock step %s after the release was acknowledged, want COMPENSATED", got.Steps.Stock.Status)
+	}
+	if n := outboxTypes(t, db.Pool, o.ID)["order.failed"]; n != 1 {
+		t.Errorf("%d order.failed events, want 1", n)
+	}
+}
+
+func TestRepliesThatCannotBeProcessedArePoison(t *testing.T) {
+	s, _ := newSaga(t, time.Minute)
+	unknown := "01900000-0000-7000-8000-00000000abcd"
+	if err := reply(t, s, topic.StockSuccess, stockmsg.TypeReserved, unknown, stockmsg.Reserved{OrderID: unknown}); !errors.Is(err, consumer.ErrPoison) {
+		t.Errorf("reply for an unknown order: %v, want poison", err)
+	}
+	if err := reply(t, s, topic.StockSuccess, "stock.exploded", unknown, map[string]string{}); !errors.Is(err, consumer.ErrPoison) {
+		t.Errorf("unknown reply type: %v, want poison", err)
+	}
+	if err := reply(t, s, topic.StockSuccess, stockmsg.TypeReserved, "not-an-order", map[string]string{}); !errors.Is(err, consumer.ErrPoison) {
+		t.Errorf("reply with a malformed saga id: %v, want poison", err)
+	}
+}
+
+func TestConcurrentSweepsFailEachTimedOutOrderOnce(t *testing.T) {
+	s, db := newSaga(t, -time.Second) // every order is overdue at once
+	const orders = 300
+	for i := range orders {
+		if _, _, err := s.Place(context.Background(), saga.PlaceRequest{CustomerID: fmt.Sprintf("c%d", i),
+			Lines: []saga.LineRequest{{ItemID: "pen", Quantity: 1}}}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	counts := make([]int, 3)
+	for i := range counts {
+		wg.Go(func() {
+			n, err := s.Sweep(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			counts[i] = n
+		})
+	}
+	wg.Wait()
+	if total := counts[0] + counts[1] + counts[2]; total != orders {
+		t.Errorf("sweeps failed %v orders in all (%d), want each of %d once", counts, total, orders)
+	}
+	var failed, events int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE status = 'FAILED' AND failure_reason = 'timeout'`).Scan(&failed); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE headers->>'type' = 'order.failed'`).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if failed != orders || events != orders {
+		t.Errorf("%d orders failed by timeout with %d order.failed events, want %d of each", failed, events, orders)
+	}
+}
