@@ -16,15 +16,21 @@ import (
 	"github.com/purchase-saga/payment-service/internal/handler"
 )
 
+const name = "payment-service"
+
 func main() {
 	service.Main(service.Spec{
-		Name:        "payment-service",
+		Name:        name,
 		DefaultAddr: "127.0.0.1:8082",
-		Migrate: func(ctx context.Context, db *sql.DB) error {
-			return migrations.Up(ctx, db, migrations.Payment)
-		},
-		Wire: wire,
+		Migrate:     migrate,
+		Wire:        wire,
 	})
+}
+
+// migrate applies payment's schema, for main and the end-to-end test
+// alike, so that the test runs on the schema production runs on.
+func migrate(ctx context.Context, db *sql.DB) error {
+	return migrations.Up(ctx, db, migrations.Payment)
 }
 
 // wire consumes the payment commands and their compensations, sending

@@ -16,15 +16,21 @@ import (
 	"github.com/purchase-saga/stock-service/internal/handler"
 )
 
+const name = "stock-service"
+
 func main() {
 	service.Main(service.Spec{
-		Name:        "stock-service",
+		Name:        name,
 		DefaultAddr: "127.0.0.1:8081",
-		Migrate: func(ctx context.Context, db *sql.DB) error {
-			return migrations.Up(ctx, db, migrations.Stock)
-		},
-		Wire: wire,
+		Migrate:     migrate,
+		Wire:        wire,
 	})
+}
+
+// migrate applies stock's schema, for main and the end-to-end test alike,
+// so that the test runs on the schema production runs on.
+func migrate(ctx context.Context, db *sql.DB) error {
+	return migrations.Up(ctx, db, migrations.Stock)
 }
 
 // wire consumes the stock commands and their compensations, sending every

@@ -58,6 +58,14 @@ func IsConflict(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
 }
 
+// IsOutOfRange reports whether err is a value too large for its column
+// (numeric_value_out_of_range): the caller's input, not the server, is at
+// fault, so a store translates it into its domain's invalid-input error.
+func IsOutOfRange(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "22003"
+}
+
 // IsTransient reports whether err is worth retrying unchanged: the server is
 // unreachable, restarting, or the transaction lost a race (serialization
 // failure, deadlock).
@@ -103,4 +111,13 @@ func LockKey(ctx context.Context, tx pgx.Tx, key string) error {
 		return fmt.Errorf("postgres: lock %s: %w", key, err)
 	}
 	return nil
+}
+
+// InTx runs fn on the store that newStore makes of a new transaction of
+// pool, and commits the transaction when fn returns nil, rolling it back
+// otherwise. The commit's own error is returned: a commit can fail (a
+// serialization failure, a deferred constraint) after fn succeeded, and
+// must not then be reported as success.
+func InTx[S any](ctx context.Context, pool *pgxpool.Pool, newStore func(pgx.Tx) S, fn func(S) error) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(newStore(tx)) })
 }

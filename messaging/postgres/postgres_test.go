@@ -7,7 +7,10 @@ import (
 	"io"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/purchase-saga/messaging/testdb"
 )
 
 func TestIsTransient(t *testing.T) {
@@ -36,5 +39,50 @@ func TestIsTransient(t *testing.T) {
 	}
 	if !IsConflict(&pgconn.PgError{Code: "40P01"}) || IsConflict(&pgconn.PgError{Code: "57P01"}) {
 		t.Error("IsConflict should hold for deadlocks and serialization failures only")
+	}
+	if !IsOutOfRange(fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: "22003"})) || IsOutOfRange(&pgconn.PgError{Code: "23514"}) {
+		t.Error("IsOutOfRange should hold for numeric_value_out_of_range only")
+	}
+}
+
+func TestInTx(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t, nil)
+	ctx := context.Background()
+	tx := func(tx pgx.Tx) pgx.Tx { return tx }
+	exec := func(sql string) func(pgx.Tx) error {
+		return func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, sql)
+			return err
+		}
+	}
+	// Deferred, the unique check runs at commit, after fn has succeeded.
+	if err := InTx(ctx, db.Pool, tx, exec(`CREATE TABLE t (n int UNIQUE DEFERRABLE INITIALLY DEFERRED)`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := InTx(ctx, db.Pool, tx, exec(`INSERT INTO t VALUES (1)`)); err != nil {
+		t.Errorf("insert: %v", err)
+	}
+	boom := errors.New("boom")
+	err := InTx(ctx, db.Pool, tx, func(tx pgx.Tx) error {
+		if err := exec(`INSERT INTO t VALUES (2)`)(tx); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("failing fn: err = %v, want boom", err)
+	}
+	var pgErr *pgconn.PgError
+	if err := InTx(ctx, db.Pool, tx, exec(`INSERT INTO t VALUES (1)`)); !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		t.Errorf("failed commit: err = %v, want the commit's unique violation", err)
+	}
+	var got []int
+	if err := InTx(ctx, db.Pool, tx, func(tx pgx.Tx) (err error) {
+		rows, _ := tx.Query(ctx, `SELECT n FROM t ORDER BY n`)
+		got, err = pgx.CollectRows(rows, pgx.RowTo[int])
+		return err
+	}); err != nil || len(got) != 1 || got[0] != 1 {
+		t.Errorf("rows = %v (%v), want only the committed 1", got, err)
 	}
 }

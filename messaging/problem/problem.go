@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
@@ -56,6 +57,35 @@ func WriteErr(w http.ResponseWriter, err error) {
 		return
 	}
 	Error(w, http.StatusInternalServerError, "internal error")
+}
+
+// Fail writes err as a problem: a *Details stands as it is, an error that
+// known maps to a problem (the domain's sentinels) is that problem, and
+// anything else is logged here, once, at the edge, and answered 500
+// without internals.
+func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, known func(error) *Details) {
+	var p *Details
+	if errors.As(err, &p) {
+		Write(w, p)
+		return
+	}
+	if p := known(err); p != nil {
+		Write(w, p)
+		return
+	}
+	log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	WriteErr(w, err)
+}
+
+// Put answers a PUT with v: 201 Created with a Location header when the
+// request created the resource at location, 200 OK when it replaced it.
+func Put(w http.ResponseWriter, created bool, location string, v any) {
+	status := http.StatusOK
+	if created {
+		w.Header().Set("Location", location)
+		status = http.StatusCreated
+	}
+	JSON(w, status, v)
 }
 
 // JSON writes v with status as application/json.

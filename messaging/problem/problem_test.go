@@ -1,7 +1,11 @@
 package problem
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -70,5 +74,56 @@ func TestRequireToken(t *testing.T) {
 	RequireToken("", h).ServeHTTP(w, r)
 	if w.Code != 401 {
 		t.Errorf("an empty configured token let a request through")
+	}
+}
+
+func TestFail(t *testing.T) {
+	errMissing := errors.New("missing")
+	known := func(err error) *Details {
+		if errors.Is(err, errMissing) {
+			return New(http.StatusNotFound, "no such thing")
+		}
+		return nil
+	}
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		detail string
+		logged bool
+	}{
+		{"problem", fmt.Errorf("decode: %w", New(http.StatusBadRequest, "malformed")), 400, "malformed", false},
+		{"known", fmt.Errorf("store: %w", errMissing), 404, "no such thing", false},
+		{"other", errors.New("connection refused to 10.0.0.1"), 500, "internal error", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			w := httptest.NewRecorder()
+			Fail(w, httptest.NewRequest("GET", "/things/1", nil), slog.New(slog.NewTextHandler(&logs, nil)), tt.err, known)
+			var p Details
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Code != tt.status || p.Status != tt.status || p.Detail != tt.detail {
+				t.Errorf("answer %d %s (%v), want %d with detail %q", w.Code, w.Body, err, tt.status, tt.detail)
+			}
+			if got := w.Header().Get("Content-Type"); got != "application/problem+json" {
+				t.Errorf("content type %q, want application/problem+json", got)
+			}
+			if logged := strings.Contains(logs.String(), "request failed"); logged != tt.logged {
+				t.Errorf("logged = %v, want %v: %s", logged, tt.logged, logs.String())
+			}
+		})
+	}
+}
+
+func TestPut(t *testing.T) {
+	for created, want := range map[bool]int{true: http.StatusCreated, false: http.StatusOK} {
+		w := httptest.NewRecorder()
+		Put(w, created, "/things/1", map[string]int{"n": 1})
+		if w.Code != want || strings.TrimSpace(w.Body.String()) != `{"n":1}` {
+			t.Errorf("created %v: %d %s, want %d with the value", created, w.Code, w.Body, want)
+		}
+		if got, want := w.Header().Get("Location"), map[bool]string{true: "/things/1"}[created]; got != want {
+			t.Errorf("created %v: Location %q, want %q", created, got, want)
+		}
 	}
 }

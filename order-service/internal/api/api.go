@@ -169,19 +169,19 @@ func parseWait(r *http.Request) (time.Duration, error) {
 
 // fail maps domain errors to problems, once, at the edge.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var invalid *order.ValidationError
-	switch {
-	case errors.As(err, &invalid):
-		problem.Write(w, &problem.Details{Type: "about:blank", Title: "Unprocessable Entity",
-			Status: http.StatusUnprocessableEntity, Detail: invalid.Error(), Errors: invalid.Problems})
-	case errors.Is(err, order.ErrNotFound):
-		problem.Error(w, http.StatusNotFound, "no such order")
-	case errors.Is(err, order.ErrIdempotencyKey):
-		problem.Error(w, http.StatusConflict, "Idempotency-Key was used with a different request")
-	case r.Context().Err() != nil:
-		problem.Error(w, http.StatusServiceUnavailable, "request cancelled")
-	default:
-		a.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		problem.Error(w, http.StatusInternalServerError, "internal error")
-	}
+	problem.Fail(w, r, a.Log, err, func(err error) *problem.Details {
+		var invalid *order.ValidationError
+		switch {
+		case errors.As(err, &invalid):
+			return &problem.Details{Type: "about:blank", Title: "Unprocessable Entity",
+				Status: http.StatusUnprocessableEntity, Detail: invalid.Error(), Errors: invalid.Problems}
+		case errors.Is(err, order.ErrNotFound):
+			return problem.New(http.StatusNotFound, "no such order")
+		case errors.Is(err, order.ErrIdempotencyKey):
+			return problem.New(http.StatusConflict, "Idempotency-Key was used with a different request")
+		case r.Context().Err() != nil:
+			return problem.New(http.StatusServiceUnavailable, "request cancelled")
+		}
+		return nil
+	})
 }

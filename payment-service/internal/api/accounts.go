@@ -50,12 +50,7 @@ func (a *API) putAccount(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		w.Header().Set("Location", "/accounts/"+url.PathEscape(id))
-		status = http.StatusCreated
-	}
-	problem.JSON(w, status, view(acct))
+	problem.Put(w, created, "/accounts/"+url.PathEscape(id), view(acct))
 }
 
 // deposit adds money and answers with the account and the deposit's id.

@@ -3,14 +3,13 @@ package api_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/purchase-saga/messaging/testdb"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/migrations"
 
 	"github.com/purchase-saga/payment-service/internal/api"
@@ -25,54 +24,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return migrations.Up(ctx, db, migrations.Payment)
 }
 
-// server serves the API over a fresh database.
-type server struct {
-	db  *testdb.DB
-	url string
-}
-
-func newServer(t *testing.T) *server {
+// newServer serves the API over a fresh database.
+func newServer(t *testing.T) *servicetest.Server {
 	t.Helper()
-	db := testdb.New(t, migrate)
-	srv := httptest.NewServer(api.New(db.Pool, "EUR", token, nil).Handler())
-	t.Cleanup(srv.Close)
-	return &server{db: db, url: srv.URL}
-}
-
-// response is what a request got back.
-type response struct {
-	Status      int
-	ContentType string
-	Body        map[string]any
-	Raw         string
-}
-
-// do sends body with contentType (none when empty) and Authorization auth
-// (none when empty).
-func (s *server) do(t *testing.T, method, path, body, auth, contentType string) response {
-	t.Helper()
-	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := response{Status: res.StatusCode, ContentType: res.Header.Get("Content-Type"), Raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.Body)
-	return r
+	return servicetest.NewServer(t, migrate, func(pool *pgxpool.Pool) http.Handler {
+		return api.New(pool, "EUR", token, nil).Handler()
+	})
 }
 
 const admin = "Bearer " + token
@@ -80,7 +37,7 @@ const admin = "Bearer " + token
 func TestWritesNeedTheAdminToken(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	s.do(t, "PUT", "/accounts/c1", "", admin, "")
+	s.Do(t, "PUT", "/accounts/c1", "", admin, "")
 	tests := []struct{ method, path, body, auth string }{
 		{"PUT", "/accounts/c2", "", ""},
 		{"PUT", "/accounts/c2", "", "Bearer nope"},
@@ -89,14 +46,14 @@ func TestWritesNeedTheAdminToken(t *testing.T) {
 		{"POST", "/accounts/c1/deposits", `{"amount_cents":100}`, token},
 	}
 	for _, tt := range tests {
-		if r := s.do(t, tt.method, tt.path, tt.body, tt.auth, jsonType); r.Status != http.StatusUnauthorized {
+		if r := s.Do(t, tt.method, tt.path, tt.body, tt.auth, jsonType); r.Status != http.StatusUnauthorized {
 			t.Errorf("%s %s with Authorization %q: status %d, want 401", tt.method, tt.path, tt.auth, r.Status)
 		}
 	}
-	if r := s.do(t, "GET", "/accounts/c1", "", "", ""); r.Body["balance_cents"] != 0.0 {
+	if r := s.Do(t, "GET", "/accounts/c1", "", "", ""); r.Body["balance_cents"] != 0.0 {
 		t.Errorf("balance after unauthorised deposits: %s, want 0", r.Raw)
 	}
-	if r := s.do(t, "GET", "/accounts/c2", "", "", ""); r.Status != http.StatusNotFound {
+	if r := s.Do(t, "GET", "/accounts/c2", "", "", ""); r.Status != http.StatusNotFound {
 		t.Errorf("account created without the token: GET status %d, want 404", r.Status)
 	}
 }
@@ -105,19 +62,19 @@ func TestAccountLifecycle(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 
-	r := s.do(t, "PUT", "/accounts/c1", "", admin, "")
+	r := s.Do(t, "PUT", "/accounts/c1", "", admin, "")
 	if r.Status != http.StatusCreated || r.Body["currency"] != "EUR" {
 		t.Fatalf("create without body: status %d %s, want 201 in EUR", r.Status, r.Raw)
 	}
-	r = s.do(t, "PUT", "/accounts/c1", `{"currency":"EUR"}`, admin, jsonType)
+	r = s.Do(t, "PUT", "/accounts/c1", `{"currency":"EUR"}`, admin, jsonType)
 	if r.Status != http.StatusOK {
 		t.Fatalf("create again: status %d %s, want 200", r.Status, r.Raw)
 	}
-	if r = s.do(t, "PUT", "/accounts/c2", `{"currency":"EUR"}`, admin, jsonType); r.Status != http.StatusCreated {
+	if r = s.Do(t, "PUT", "/accounts/c2", `{"currency":"EUR"}`, admin, jsonType); r.Status != http.StatusCreated {
 		t.Fatalf("create with body: status %d %s, want 201", r.Status, r.Raw)
 	}
 	for _, cents := range []string{"2500", "500"} {
-		r = s.do(t, "POST", "/accounts/c1/deposits", `{"amount_cents":`+cents+`}`, admin, jsonType)
+		r = s.Do(t, "POST", "/accounts/c1/deposits", `{"amount_cents":`+cents+`}`, admin, jsonType)
 		if r.Status != http.StatusCreated {
 			t.Fatalf("deposit %s: status %d %s, want 201", cents, r.Status, r.Raw)
 		}
@@ -126,7 +83,7 @@ func TestAccountLifecycle(t *testing.T) {
 		t.Errorf("deposit answer %s, want balance 3000 and a deposit id", r.Raw)
 	}
 
-	r = s.do(t, "GET", "/accounts/c1", "", "", "")
+	r = s.Do(t, "GET", "/accounts/c1", "", "", "")
 	want := map[string]any{"id": "c1", "balance_cents": 3000.0, "currency": "EUR"}
 	if r.Status != http.StatusOK || len(r.Body) != len(want) {
 		t.Fatalf("get: status %d %s", r.Status, r.Raw)
@@ -137,7 +94,7 @@ func TestAccountLifecycle(t *testing.T) {
 		}
 	}
 	var deposits, sum int64
-	err := s.db.Pool.QueryRow(context.Background(),
+	err := s.DB.Pool.QueryRow(context.Background(),
 		`SELECT count(*), sum(amount_cents) FROM deposits WHERE account_id = 'c1'`).Scan(&deposits, &sum)
 	if err != nil || deposits != 2 || sum != 3000 {
 		t.Errorf("deposits rows: %d summing %d (%v), want 2 summing 3000", deposits, sum, err)
@@ -147,9 +104,9 @@ func TestAccountLifecycle(t *testing.T) {
 func TestErrorsAreProblems(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
-	s.do(t, "PUT", "/accounts/c1", "", admin, "")
-	s.do(t, "PUT", "/accounts/full", "", admin, "")
-	if r := s.do(t, "POST", "/accounts/full/deposits", `{"amount_cents":9223372036854775807}`, admin, jsonType); r.Status != 201 {
+	s.Do(t, "PUT", "/accounts/c1", "", admin, "")
+	s.Do(t, "PUT", "/accounts/full", "", admin, "")
+	if r := s.Do(t, "POST", "/accounts/full/deposits", `{"amount_cents":9223372036854775807}`, admin, jsonType); r.Status != 201 {
 		t.Fatalf("deposit of the largest amount: status %d %s", r.Status, r.Raw)
 	}
 	tests := []struct {
@@ -170,19 +127,10 @@ func TestErrorsAreProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := s.do(t, tt.method, tt.path, tt.body, admin, tt.contentType)
-			if r.Status != tt.status {
-				t.Errorf("status %d, want %d: %s", r.Status, tt.status, r.Raw)
-			}
-			if got, want := r.ContentType, "application/problem+json"; got != want {
-				t.Errorf("content type %q, want %q", got, want)
-			}
-			if r.Body["status"] != float64(tt.status) || r.Body["detail"] == "" {
-				t.Errorf("problem body %s, want status %d and a detail", r.Raw, tt.status)
-			}
+			servicetest.CheckProblem(t, s.Do(t, tt.method, tt.path, tt.body, admin, tt.contentType), tt.status)
 		})
 	}
-	if r := s.do(t, "GET", "/accounts/c2", "", "", ""); r.Status != http.StatusNotFound {
+	if r := s.Do(t, "GET", "/accounts/c2", "", "", ""); r.Status != http.StatusNotFound {
 		t.Errorf("a refused PUT created account c2: GET status %d, want 404", r.Status)
 	}
 }

@@ -13,16 +13,13 @@ import (
 // a *problem.Details stands as it is, and anything else is logged here,
 // once, and answered 500 without internals.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var p *problem.Details
-	switch {
-	case errors.As(err, &p):
-		problem.Write(w, p)
-	case errors.Is(err, payment.ErrNotFound):
-		problem.Error(w, http.StatusNotFound, "account "+r.PathValue("id")+" not found")
-	case errors.Is(err, payment.ErrInvalid):
-		problem.Error(w, http.StatusUnprocessableEntity, err.Error())
-	default:
-		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		problem.WriteErr(w, err)
-	}
+	problem.Fail(w, r, a.log, err, func(err error) *problem.Details {
+		switch {
+		case errors.Is(err, payment.ErrNotFound):
+			return problem.New(http.StatusNotFound, "account "+r.PathValue("id")+" not found")
+		case errors.Is(err, payment.ErrInvalid):
+			return problem.New(http.StatusUnprocessableEntity, err.Error())
+		}
+		return nil
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/topic"
 
 	"github.com/purchase-saga/payment-service/paymentmsg"
@@ -15,7 +16,7 @@ func TestChargeTakesTheAmountAndAnswers(t *testing.T) {
 	e := newEnv(t)
 	e.account(t, "c1", 1000)
 
-	e.mustDeliver(t, charge(t, "o1", "c1", 300))
+	e.MustDeliver(t, charge(t, "o1", "c1", 300))
 
 	if got, want := e.balance(t, "c1"), int64(700); got != want {
 		t.Errorf("balance = %d, want %d", got, want)
@@ -32,7 +33,7 @@ func TestChargeTakesTheAmountAndAnswers(t *testing.T) {
 		t.Errorf("reply = %s key %s type %s saga %s, want payment.success key o1 payment.charged saga o1",
 			r.Topic, r.Key, r.Message.Type, r.Message.SagaID)
 	}
-	if got := data[paymentmsg.Charged](t, r.Message); got.OrderID != "o1" || got.AmountCents != 300 {
+	if got := servicetest.Data[paymentmsg.Charged](t, r.Message); got.OrderID != "o1" || got.AmountCents != 300 {
 		t.Errorf("charged = %+v, want order o1 amount 300", got)
 	}
 }
@@ -54,7 +55,7 @@ func TestChargeRefusalsTakeNothing(t *testing.T) {
 			e := newEnv(t)
 			e.account(t, "c1", 1000)
 
-			e.mustDeliver(t, delivery(t, topic.Payment, paymentmsg.TypeCharge, "o1", paymentmsg.Charge{
+			e.MustDeliver(t, servicetest.NewDelivery(t, topic.Payment, paymentmsg.TypeCharge, "o1", paymentmsg.Charge{
 				OrderID: "o1", CustomerID: tt.customer, AmountCents: tt.cents, Currency: tt.currency}))
 
 			if got := e.balance(t, "c1"); got != 1000 {
@@ -70,22 +71,10 @@ func TestChargeRefusalsTakeNothing(t *testing.T) {
 
 // assertRejected checks that replies are one payment.rejected for order
 // on payment.dlt with reason, in its data and its dead-letter headers.
-func assertRejected(t *testing.T, replies []row, order, reason, detail string) {
+func assertRejected(t *testing.T, replies []servicetest.Row, order, reason, detail string) {
 	t.Helper()
-	if len(replies) != 1 {
-		t.Fatalf("got %d replies, want 1: %+v", len(replies), replies)
-	}
-	r := replies[0]
-	if r.Topic != topic.PaymentDLT || r.Key != order || r.Message.Type != paymentmsg.TypeRejected {
-		t.Errorf("reply = %s key %s type %s, want payment.dlt key %s payment.rejected", r.Topic, r.Key, r.Message.Type, order)
-	}
-	if got, want := r.Reason, "rejected"; got != want {
-		t.Errorf("dlt-reason = %q, want %q", got, want)
-	}
-	if got, want := r.Error, reason; got != want {
-		t.Errorf("dlt-error = %q, want %q", got, want)
-	}
-	rej := data[paymentmsg.Rejected](t, r.Message)
+	r := servicetest.CheckRejection(t, replies, topic.PaymentDLT, paymentmsg.TypeRejected, order, reason)
+	rej := servicetest.Data[paymentmsg.Rejected](t, r.Message)
 	if rej.OrderID != order || rej.Reason != reason || !strings.Contains(rej.Detail, detail) {
 		t.Errorf("rejected = %+v, want order %s reason %s, detail naming %s", rej, order, reason, detail)
 	}
@@ -96,8 +85,8 @@ func TestDuplicateChargeHasOneEffect(t *testing.T) {
 	e := newEnv(t)
 	e.account(t, "c1", 1000)
 
-	e.mustDeliver(t, charge(t, "o1", "c1", 300))
-	e.mustDeliver(t, charge(t, "o1", "c1", 300))
+	e.MustDeliver(t, charge(t, "o1", "c1", 300))
+	e.MustDeliver(t, charge(t, "o1", "c1", 300))
 
 	if got, want := e.balance(t, "c1"), int64(700); got != want {
 		t.Errorf("balance = %d, want %d", got, want)
@@ -107,7 +96,7 @@ func TestDuplicateChargeHasOneEffect(t *testing.T) {
 		t.Fatalf("got %d replies, want 2", len(replies))
 	}
 	for _, r := range replies {
-		if r.Message.Type != paymentmsg.TypeCharged || data[paymentmsg.Charged](t, r.Message).AmountCents != 300 {
+		if r.Message.Type != paymentmsg.TypeCharged || servicetest.Data[paymentmsg.Charged](t, r.Message).AmountCents != 300 {
 			t.Errorf("reply %s %s, want payment.charged of 300 for both", r.Message.Type, r.Message.Data)
 		}
 	}
@@ -118,13 +107,13 @@ func TestChargeRefusalIsNotSticky(t *testing.T) {
 	e := newEnv(t)
 	e.account(t, "c1", 100)
 
-	e.mustDeliver(t, charge(t, "o1", "c1", 300))
-	_, err := e.db.Pool.Exec(context.Background(), `INSERT INTO deposits (account_id, amount_cents) VALUES ('c1', 500);
+	e.MustDeliver(t, charge(t, "o1", "c1", 300))
+	_, err := e.DB.Pool.Exec(context.Background(), `INSERT INTO deposits (account_id, amount_cents) VALUES ('c1', 500);
 		UPDATE accounts SET balance_cents = balance_cents + 500 WHERE id = 'c1'`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.mustDeliver(t, charge(t, "o1", "c1", 300))
+	e.MustDeliver(t, charge(t, "o1", "c1", 300))
 
 	if got, want := e.balance(t, "c1"), int64(300); got != want {
 		t.Errorf("balance = %d, want %d", got, want)

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/purchase-saga/messaging/servicetest"
+
 	"github.com/purchase-saga/payment-service/internal/postgres"
 	"github.com/purchase-saga/payment-service/paymentmsg"
 )
@@ -13,10 +15,10 @@ import (
 func TestConcurrentChargesNeverOverdraw(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.widen(t, 20)
+	e.Widen(t, 20)
 	e.account(t, "c1", 1000)
 
-	errs := race(50, func(i int) error { return e.deliver(charge(t, fmt.Sprintf("o%d", i), "c1", 100)) })
+	errs := servicetest.Race(50, func(i int) error { return e.Deliver(charge(t, fmt.Sprintf("o%d", i), "c1", 100)) })
 
 	for i, err := range errs {
 		if err != nil {
@@ -38,17 +40,17 @@ func TestConcurrentChargesNeverOverdraw(t *testing.T) {
 func TestChargeAndRefundOfOneOrderRacing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.widen(t, 20)
+	e.Widen(t, 20)
 	e.account(t, "c1", 100000)
 
 	// Even i charges order i/2, odd i refunds it: both at once.
 	const orders = 30
-	errs := race(2*orders, func(i int) error {
+	errs := servicetest.Race(2*orders, func(i int) error {
 		order := fmt.Sprintf("o%d", i/2)
 		if i%2 == 0 {
-			return e.deliver(charge(t, order, "c1", 10))
+			return e.Deliver(charge(t, order, "c1", 10))
 		}
-		return e.deliver(refund(t, order))
+		return e.Deliver(refund(t, order))
 	})
 
 	for i, err := range errs {
@@ -67,7 +69,7 @@ func TestChargeAndRefundOfOneOrderRacing(t *testing.T) {
 func TestMoneyIsConserved(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.widen(t, 20)
+	e.Widen(t, 20)
 	const accounts = 4
 	for a := range accounts {
 		e.account(t, fmt.Sprintf("c%d", a), 500)
@@ -85,14 +87,14 @@ func TestMoneyIsConserved(t *testing.T) {
 			account: fmt.Sprintf("c%d", rng.IntN(accounts)), cents: 1 + rng.Int64N(200)}
 	}
 	ctx := context.Background()
-	errs := race(len(ops), func(i int) error {
+	errs := servicetest.Race(len(ops), func(i int) error {
 		switch o := ops[i]; o.kind {
 		case 0, 1:
-			return e.deliver(charge(t, o.order, o.account, o.cents))
+			return e.Deliver(charge(t, o.order, o.account, o.cents))
 		case 2:
-			return e.deliver(refund(t, o.order))
+			return e.Deliver(refund(t, o.order))
 		default:
-			return postgres.InTx(ctx, e.db.Pool, func(s *postgres.Store) error {
+			return postgres.InTx(ctx, e.DB.Pool, func(s *postgres.Store) error {
 				_, _, err := s.Deposit(ctx, o.account, o.cents)
 				return err
 			})
@@ -105,7 +107,7 @@ func TestMoneyIsConserved(t *testing.T) {
 	}
 
 	var balances, charged, deposited, negative int64
-	err := e.db.Pool.QueryRow(ctx, `SELECT
+	err := e.DB.Pool.QueryRow(ctx, `SELECT
 		(SELECT coalesce(sum(balance_cents), 0) FROM accounts),
 		(SELECT coalesce(sum(amount_cents), 0) FROM charges WHERE status = 'CHARGED'),
 		(SELECT coalesce(sum(amount_cents), 0) FROM deposits),
@@ -120,7 +122,7 @@ func TestMoneyIsConserved(t *testing.T) {
 		t.Errorf("%d accounts overdrawn", negative)
 	}
 	var statuses int
-	if err := e.db.Pool.QueryRow(ctx, `SELECT count(DISTINCT status) FROM charges`).Scan(&statuses); err != nil {
+	if err := e.DB.Pool.QueryRow(ctx, `SELECT count(DISTINCT status) FROM charges`).Scan(&statuses); err != nil {
 		t.Fatal(err)
 	}
 	if statuses < 2 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/purchase-saga/messaging/consumer"
+	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/topic"
 
 	"github.com/purchase-saga/payment-service/paymentmsg"
@@ -35,7 +36,7 @@ func TestInvalidCommandsArePoison(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.deliver(delivery(t, topic.Payment, tt.typ, "o1", tt.data))
+			err := e.Deliver(servicetest.NewDelivery(t, topic.Payment, tt.typ, "o1", tt.data))
 			if !errors.Is(err, consumer.ErrPoison) {
 				t.Errorf("err = %v, want one wrapping consumer.ErrPoison", err)
 			}

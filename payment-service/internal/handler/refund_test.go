@@ -3,6 +3,7 @@ package handler_test
 import (
 	"testing"
 
+	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/topic"
 
 	"github.com/purchase-saga/payment-service/paymentmsg"
@@ -13,7 +14,7 @@ func TestRefundBeforeChargeLeavesTombstone(t *testing.T) {
 	e := newEnv(t)
 	e.account(t, "c1", 1000)
 
-	e.mustDeliver(t, refund(t, "o1"))
+	e.MustDeliver(t, refund(t, "o1"))
 	if got, want := e.status(t, "o1"), "CANCELLED"; got != want {
 		t.Errorf("status after early refund = %q, want %q", got, want)
 	}
@@ -21,11 +22,11 @@ func TestRefundBeforeChargeLeavesTombstone(t *testing.T) {
 	if len(replies) != 1 || replies[0].Topic != topic.PaymentSuccess || replies[0].Message.Type != paymentmsg.TypeRefunded {
 		t.Fatalf("replies to early refund = %+v, want one payment.refunded on payment.success", replies)
 	}
-	if got := data[paymentmsg.Refunded](t, replies[0].Message).AmountCents; got != 0 {
+	if got := servicetest.Data[paymentmsg.Refunded](t, replies[0].Message).AmountCents; got != 0 {
 		t.Errorf("early refund amount = %d, want 0", got)
 	}
 
-	e.mustDeliver(t, charge(t, "o1", "c1", 300))
+	e.MustDeliver(t, charge(t, "o1", "c1", 300))
 	if got := e.balance(t, "c1"); got != 1000 {
 		t.Errorf("balance after a cancelled charge = %d, want 1000", got)
 	}
@@ -36,10 +37,10 @@ func TestRefundGivesBackOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.account(t, "c1", 1000)
-	e.mustDeliver(t, charge(t, "o1", "c1", 300))
+	e.MustDeliver(t, charge(t, "o1", "c1", 300))
 
-	e.mustDeliver(t, refund(t, "o1"))
-	e.mustDeliver(t, refund(t, "o1"))
+	e.MustDeliver(t, refund(t, "o1"))
+	e.MustDeliver(t, refund(t, "o1"))
 
 	if got, want := e.balance(t, "c1"), int64(1000); got != want {
 		t.Errorf("balance = %d, want %d", got, want)
@@ -52,12 +53,12 @@ func TestRefundGivesBackOnce(t *testing.T) {
 		t.Fatalf("got %d replies, want charged, refunded, refunded", len(replies))
 	}
 	for _, r := range replies[1:] {
-		if r.Message.Type != paymentmsg.TypeRefunded || data[paymentmsg.Refunded](t, r.Message).AmountCents != 300 {
+		if r.Message.Type != paymentmsg.TypeRefunded || servicetest.Data[paymentmsg.Refunded](t, r.Message).AmountCents != 300 {
 			t.Errorf("reply %s %s, want payment.refunded of 300", r.Message.Type, r.Message.Data)
 		}
 	}
 
-	e.mustDeliver(t, charge(t, "o1", "c1", 300))
+	e.MustDeliver(t, charge(t, "o1", "c1", 300))
 	if got := e.balance(t, "c1"); got != 1000 {
 		t.Errorf("balance after charge following refund = %d, want 1000", got)
 	}

@@ -4,14 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/purchase-saga/messaging/envelope"
-	"github.com/purchase-saga/messaging/testdb"
+	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/topic"
 	"github.com/purchase-saga/migrations"
 
@@ -27,52 +27,25 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // server serves the API over a fresh database.
 type server struct {
-	db  *testdb.DB
-	url string
+	*servicetest.Server
 }
 
 func newServer(t *testing.T) *server {
 	t.Helper()
-	db := testdb.New(t, migrate)
-	srv := httptest.NewServer(api.New(db.Pool, "EUR", token, nil).Handler())
-	t.Cleanup(srv.Close)
-	return &server{db: db, url: srv.URL}
-}
-
-// response is what a request got back.
-type response struct {
-	Status      int
-	ContentType string
-	Body        map[string]any
-	Raw         string
+	return &server{servicetest.NewServer(t, migrate, func(pool *pgxpool.Pool) http.Handler {
+		return api.New(pool, "EUR", token, nil).Handler()
+	})}
 }
 
 // do sends body (JSON unless contentType says otherwise) with the admin
 // token when auth is set.
-func (s *server) do(t *testing.T, method, path, body string, auth bool, contentType string) response {
+func (s *server) do(t *testing.T, method, path, body string, auth bool, contentType string) servicetest.Response {
 	t.Helper()
-	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
+	authorization := ""
 	if auth {
-		req.Header.Set("Authorization", "Bearer "+token)
+		authorization = "Bearer " + token
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := response{Status: res.StatusCode, ContentType: res.Header.Get("Content-Type"), Raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.Body)
-	return r
+	return s.Do(t, method, path, body, authorization, contentType)
 }
 
 const jsonType = "application/json"
@@ -88,20 +61,8 @@ func TestWritesNeedTheAdminToken(t *testing.T) {
 		{"POST", "/items/a/restock", `{"quantity":1}`, "Bearer nope"},
 	}
 	for _, tt := range tests {
-		req, err := http.NewRequest(tt.method, s.url+tt.path, strings.NewReader(tt.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", jsonType)
-		if tt.auth != "" {
-			req.Header.Set("Authorization", tt.auth)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if got, want := res.StatusCode, http.StatusUnauthorized; got != want {
+		res := s.Do(t, tt.method, tt.path, tt.body, tt.auth, jsonType)
+		if got, want := res.Status, http.StatusUnauthorized; got != want {
 			t.Errorf("%s %s with Authorization %q: status %d, want %d", tt.method, tt.path, tt.auth, got, want)
 		}
 	}
@@ -154,7 +115,7 @@ func TestItemLifecycle(t *testing.T) {
 // assertSnapshots checks the item.updated rows written for item, in order.
 func assertSnapshots(t *testing.T, s *server, item string, available []int64) {
 	t.Helper()
-	rows, err := s.db.Pool.Query(context.Background(),
+	rows, err := s.DB.Pool.Query(context.Background(),
 		`SELECT value FROM outbox WHERE topic = $1 AND key = $2 ORDER BY id`, topic.Items, item)
 	if err != nil {
 		t.Fatal(err)
@@ -212,16 +173,7 @@ func TestErrorsAreProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := s.do(t, tt.method, tt.path, tt.body, true, tt.contentType)
-			if r.Status != tt.status {
-				t.Errorf("status %d, want %d: %s", r.Status, tt.status, r.Raw)
-			}
-			if got, want := r.ContentType, "application/problem+json"; got != want {
-				t.Errorf("content type %q, want %q", got, want)
-			}
-			if r.Body["status"] != float64(tt.status) || r.Body["detail"] == "" {
-				t.Errorf("problem body %s, want status %d and a detail", r.Raw, tt.status)
-			}
+			servicetest.CheckProblem(t, s.do(t, tt.method, tt.path, tt.body, true, tt.contentType), tt.status)
 		})
 	}
 	if got := s.do(t, http.MethodGet, "/items/b", "", false, "").Status; got != http.StatusNotFound {

@@ -13,18 +13,15 @@ import (
 // a *problem.Details stands as it is, and anything else is logged here,
 // once, and answered 500 without internals.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var p *problem.Details
-	switch {
-	case errors.As(err, &p):
-		problem.Write(w, p)
-	case errors.Is(err, stock.ErrNotFound):
-		problem.Error(w, http.StatusNotFound, "item "+r.PathValue("id")+" not found")
-	case errors.Is(err, stock.ErrInvalid):
-		problem.Write(w, invalid(err))
-	default:
-		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		problem.WriteErr(w, err)
-	}
+	problem.Fail(w, r, a.log, err, func(err error) *problem.Details {
+		switch {
+		case errors.Is(err, stock.ErrNotFound):
+			return problem.New(http.StatusNotFound, "item "+r.PathValue("id")+" not found")
+		case errors.Is(err, stock.ErrInvalid):
+			return invalid(err)
+		}
+		return nil
+	})
 }
 
 // invalid lists each of err's validation failures.

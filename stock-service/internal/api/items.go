@@ -49,12 +49,7 @@ func (a *API) putItem(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		w.Header().Set("Location", "/items/"+url.PathEscape(id))
-		status = http.StatusCreated
-	}
-	problem.JSON(w, status, view(it))
+	problem.Put(w, created, "/items/"+url.PathEscape(id), view(it))
 }
 
 func (a *API) restock(w http.ResponseWriter, r *http.Request) {

@@ -1,59 +1,23 @@
 package handler_test
 
 import (
-	"context"
 	"fmt"
-	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
+	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/topic"
 
 	"github.com/purchase-saga/stock-service/stockmsg"
 )
 
-// widen gives e a pool large enough that every goroutine of a race holds
-// its own connection, so that the transactions really overlap.
-func (e *env) widen(t *testing.T, conns int32) {
-	t.Helper()
-	cfg, err := pgxpool.ParseConfig(e.db.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MaxConns = conns
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	e.db.Pool = pool
-}
-
-// race runs fn(i) for i in [0, n) at once and returns their errors.
-func race(n int, fn func(i int) error) []error {
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = fn(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
-}
-
 func TestConcurrentReservesNeverOversell(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.widen(t, 20)
+	e.Widen(t, 20)
 	e.item(t, "a", 10)
-	before := len(e.outbox(t, topic.Items))
+	before := len(e.Outbox(t, topic.Items))
 
-	errs := race(50, func(i int) error { return e.deliver(reserve(t, fmt.Sprintf("o%d", i), line("a", 1))) })
+	errs := servicetest.Race(50, func(i int) error { return e.Deliver(reserve(t, fmt.Sprintf("o%d", i), line("a", 1))) })
 
 	for i, err := range errs {
 		if err != nil {
@@ -71,9 +35,9 @@ func TestConcurrentReservesNeverOversell(t *testing.T) {
 		t.Errorf("reserved %d available %d, want 10 and 0", it.Reserved, it.Available())
 	}
 	// Snapshots are written under the item's lock: in order, 9 down to 0.
-	updates := e.outbox(t, topic.Items)[before:]
+	updates := e.Outbox(t, topic.Items)[before:]
 	for i, u := range updates {
-		if got, want := data[stockmsg.ItemUpdated](t, u.Message).Available, int64(9-i); got != want {
+		if got, want := servicetest.Data[stockmsg.ItemUpdated](t, u.Message).Available, int64(9-i); got != want {
 			t.Errorf("snapshot %d: available %d, want %d", i, got, want)
 		}
 	}
@@ -85,7 +49,7 @@ func TestConcurrentReservesNeverOversell(t *testing.T) {
 func TestConcurrentMultiLineOrdersDoNotDeadlock(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.widen(t, 20)
+	e.Widen(t, 20)
 	items := []string{"a", "b", "c", "d"}
 	for _, id := range items {
 		e.item(t, id, 1000)
@@ -94,7 +58,7 @@ func TestConcurrentMultiLineOrdersDoNotDeadlock(t *testing.T) {
 	// Each order names the items in another order (rotated, and reversed
 	// for odd orders), then gives them back.
 	const orders = 40
-	errs := race(orders, func(i int) error {
+	errs := servicetest.Race(orders, func(i int) error {
 		var lines []stockmsg.Line
 		for k := range items {
 			j := (i + k) % len(items)
@@ -104,10 +68,10 @@ func TestConcurrentMultiLineOrdersDoNotDeadlock(t *testing.T) {
 			lines = append(lines, line(items[j], 1))
 		}
 		order := fmt.Sprintf("o%d", i)
-		if err := e.deliver(reserve(t, order, lines...)); err != nil {
+		if err := e.Deliver(reserve(t, order, lines...)); err != nil {
 			return fmt.Errorf("reserve: %w", err)
 		}
-		return e.deliver(release(t, order))
+		return e.Deliver(release(t, order))
 	})
 
 	for i, err := range errs {
@@ -132,17 +96,17 @@ func TestConcurrentMultiLineOrdersDoNotDeadlock(t *testing.T) {
 func TestReserveAndReleaseOfOneOrderRacing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.widen(t, 20)
+	e.Widen(t, 20)
 	e.item(t, "a", 1000)
 
 	// Even i reserves order i/2, odd i releases it: both at once.
 	const orders = 30
-	errs := race(2*orders, func(i int) error {
+	errs := servicetest.Race(2*orders, func(i int) error {
 		order := fmt.Sprintf("o%d", i/2)
 		if i%2 == 0 {
-			return e.deliver(reserve(t, order, line("a", 1)))
+			return e.Deliver(reserve(t, order, line("a", 1)))
 		}
-		return e.deliver(release(t, order))
+		return e.Deliver(release(t, order))
 	})
 
 	for i, err := range errs {

@@ -3,6 +3,7 @@ package handler_test
 import (
 	"testing"
 
+	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/topic"
 
 	"github.com/purchase-saga/stock-service/stockmsg"
@@ -13,7 +14,7 @@ func TestReleaseBeforeReserveLeavesTombstone(t *testing.T) {
 	e := newEnv(t)
 	e.item(t, "a", 5)
 
-	e.mustDeliver(t, release(t, "o1"))
+	e.MustDeliver(t, release(t, "o1"))
 	if got, want := e.status(t, "o1"), "CANCELLED"; got != want {
 		t.Errorf("status after early release = %q, want %q", got, want)
 	}
@@ -22,7 +23,7 @@ func TestReleaseBeforeReserveLeavesTombstone(t *testing.T) {
 		t.Fatalf("replies to early release = %+v, want one stock.released on stock.success", replies)
 	}
 
-	e.mustDeliver(t, reserve(t, "o1", line("a", 1)))
+	e.MustDeliver(t, reserve(t, "o1", line("a", 1)))
 	if got := e.get(t, "a").Reserved; got != 0 {
 		t.Errorf("reserved after a cancelled reserve = %d, want 0", got)
 	}
@@ -34,11 +35,11 @@ func TestReleaseGivesBackOnce(t *testing.T) {
 	e := newEnv(t)
 	e.item(t, "a", 5)
 	e.item(t, "b", 5)
-	e.mustDeliver(t, reserve(t, "o1", line("a", 2), line("b", 3)))
-	before := len(e.outbox(t, topic.Items))
+	e.MustDeliver(t, reserve(t, "o1", line("a", 2), line("b", 3)))
+	before := len(e.Outbox(t, topic.Items))
 
-	e.mustDeliver(t, release(t, "o1"))
-	e.mustDeliver(t, release(t, "o1"))
+	e.MustDeliver(t, release(t, "o1"))
+	e.MustDeliver(t, release(t, "o1"))
 
 	for _, id := range []string{"a", "b"} {
 		it := e.get(t, id)
@@ -49,12 +50,12 @@ func TestReleaseGivesBackOnce(t *testing.T) {
 	if got, want := e.status(t, "o1"), "RELEASED"; got != want {
 		t.Errorf("status = %q, want %q", got, want)
 	}
-	updates := e.outbox(t, topic.Items)[before:]
+	updates := e.Outbox(t, topic.Items)[before:]
 	if len(updates) != 2 {
 		t.Errorf("item.updated rows from two releases = %d, want 2 (one per item, once)", len(updates))
 	}
 	for _, u := range updates {
-		if got := data[stockmsg.ItemUpdated](t, u.Message).Available; got != 5 {
+		if got := servicetest.Data[stockmsg.ItemUpdated](t, u.Message).Available; got != 5 {
 			t.Errorf("%s available after release = %d, want 5", u.Key, got)
 		}
 	}
@@ -63,7 +64,7 @@ func TestReleaseGivesBackOnce(t *testing.T) {
 		t.Errorf("replies = %+v, want reserved, released, released", replies)
 	}
 
-	e.mustDeliver(t, reserve(t, "o1", line("a", 1)))
+	e.MustDeliver(t, reserve(t, "o1", line("a", 1)))
 	if got := e.get(t, "a").Reserved; got != 0 {
 		t.Errorf("reserved after reserve following release = %d, want 0", got)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/topic"
 
 	"github.com/purchase-saga/stock-service/stockmsg"
@@ -15,9 +16,9 @@ func TestReserveHoldsEveryLineAndAnswers(t *testing.T) {
 	e := newEnv(t)
 	e.item(t, "a", 5)
 	e.item(t, "b", 3)
-	before := len(e.outbox(t, topic.Items))
+	before := len(e.Outbox(t, topic.Items))
 
-	e.mustDeliver(t, reserve(t, "o1", line("b", 1), line("a", 2), line("a", 1)))
+	e.MustDeliver(t, reserve(t, "o1", line("b", 1), line("a", 2), line("a", 1)))
 
 	if got, want := e.get(t, "a").Reserved, int64(3); got != want {
 		t.Errorf("a reserved = %d, want %d (duplicate lines summed)", got, want)
@@ -37,14 +38,14 @@ func TestReserveHoldsEveryLineAndAnswers(t *testing.T) {
 		t.Errorf("reply = %s key %s type %s saga %s, want stock.success key o1 stock.reserved saga o1",
 			r.Topic, r.Key, r.Message.Type, r.Message.SagaID)
 	}
-	got := data[stockmsg.Reserved](t, r.Message)
+	got := servicetest.Data[stockmsg.Reserved](t, r.Message)
 	if want := []stockmsg.Line{line("a", 3), line("b", 1)}; len(got.Lines) != 2 || got.Lines[0] != want[0] || got.Lines[1] != want[1] {
 		t.Errorf("reserved lines = %v, want %v", got.Lines, want)
 	}
-	updates := e.outbox(t, topic.Items)[before:]
+	updates := e.Outbox(t, topic.Items)[before:]
 	avail := map[string]int64{}
 	for _, u := range updates {
-		avail[u.Key] = data[stockmsg.ItemUpdated](t, u.Message).Available
+		avail[u.Key] = servicetest.Data[stockmsg.ItemUpdated](t, u.Message).Available
 	}
 	if len(updates) != 2 || avail["a"] != 2 || avail["b"] != 2 {
 		t.Errorf("item.updated after reserve: %d rows, available %v; want a=2 and b=2", len(updates), avail)
@@ -71,14 +72,14 @@ func TestReserveRefusalsReserveNothing(t *testing.T) {
 			e := newEnv(t)
 			e.item(t, "a", 5)
 			e.item(t, "b", 3)
-			_, err := e.db.Pool.Exec(context.Background(),
+			_, err := e.DB.Pool.Exec(context.Background(),
 				`INSERT INTO items (id, name, price_cents, currency, on_hand) VALUES ('usd', 'usd', 1, 'USD', 9)`)
 			if err != nil {
 				t.Fatal(err)
 			}
-			before := len(e.outbox(t, topic.Items))
+			before := len(e.Outbox(t, topic.Items))
 
-			e.mustDeliver(t, reserve(t, "o1", tt.lines...))
+			e.MustDeliver(t, reserve(t, "o1", tt.lines...))
 
 			for _, id := range []string{"a", "b", "usd"} {
 				if got := e.get(t, id).Reserved; got != 0 {
@@ -88,7 +89,7 @@ func TestReserveRefusalsReserveNothing(t *testing.T) {
 			if got := e.status(t, "o1"); got != "" {
 				t.Errorf("reservation status = %q, want no row", got)
 			}
-			if got := len(e.outbox(t, topic.Items)) - before; got != 0 {
+			if got := len(e.Outbox(t, topic.Items)) - before; got != 0 {
 				t.Errorf("%d item.updated written by a refusal, want 0", got)
 			}
 			assertRejected(t, e.replies(t), "o1", tt.reason, tt.detail)
@@ -98,22 +99,10 @@ func TestReserveRefusalsReserveNothing(t *testing.T) {
 
 // assertRejected checks that replies are one stock.rejected for order on
 // stock.dlt with reason, in its data and its dead-letter headers.
-func assertRejected(t *testing.T, replies []row, order, reason, detail string) {
+func assertRejected(t *testing.T, replies []servicetest.Row, order, reason, detail string) {
 	t.Helper()
-	if len(replies) != 1 {
-		t.Fatalf("got %d replies, want 1: %+v", len(replies), replies)
-	}
-	r := replies[0]
-	if r.Topic != topic.StockDLT || r.Key != order || r.Message.Type != stockmsg.TypeRejected {
-		t.Errorf("reply = %s key %s type %s, want stock.dlt key %s stock.rejected", r.Topic, r.Key, r.Message.Type, order)
-	}
-	if got, want := r.Reason, "rejected"; got != want {
-		t.Errorf("dlt-reason = %q, want %q", got, want)
-	}
-	if got, want := r.Error, reason; got != want {
-		t.Errorf("dlt-error = %q, want %q", got, want)
-	}
-	rej := data[stockmsg.Rejected](t, r.Message)
+	r := servicetest.CheckRejection(t, replies, topic.StockDLT, stockmsg.TypeRejected, order, reason)
+	rej := servicetest.Data[stockmsg.Rejected](t, r.Message)
 	if rej.OrderID != order || rej.Reason != reason || !strings.Contains(rej.Detail, detail) {
 		t.Errorf("rejected = %+v, want order %s reason %s, detail naming %s", rej, order, reason, detail)
 	}
@@ -124,8 +113,8 @@ func TestDuplicateReserveHasOneEffect(t *testing.T) {
 	e := newEnv(t)
 	e.item(t, "a", 5)
 
-	e.mustDeliver(t, reserve(t, "o1", line("a", 2)))
-	e.mustDeliver(t, reserve(t, "o1", line("a", 2)))
+	e.MustDeliver(t, reserve(t, "o1", line("a", 2)))
+	e.MustDeliver(t, reserve(t, "o1", line("a", 2)))
 
 	if got, want := e.get(t, "a").Reserved, int64(2); got != want {
 		t.Errorf("reserved = %d, want %d", got, want)
@@ -146,9 +135,9 @@ func TestRefusalIsNotSticky(t *testing.T) {
 	e := newEnv(t)
 	e.item(t, "a", 1)
 
-	e.mustDeliver(t, reserve(t, "o1", line("a", 3)))
+	e.MustDeliver(t, reserve(t, "o1", line("a", 3)))
 	e.item(t, "a", 5)
-	e.mustDeliver(t, reserve(t, "o1", line("a", 3)))
+	e.MustDeliver(t, reserve(t, "o1", line("a", 3)))
 
 	if got, want := e.get(t, "a").Reserved, int64(3); got != want {
 		t.Errorf("reserved = %d, want %d", got, want)

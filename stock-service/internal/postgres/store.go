@@ -7,13 +7,12 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	msgpg "github.com/purchase-saga/messaging/postgres"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	msgpg "github.com/purchase-saga/messaging/postgres"
 
 	"github.com/purchase-saga/stock-service/internal/stock"
 )
@@ -31,7 +30,7 @@ func New(tx pgx.Tx) *Store {
 // InTx runs fn on a store in a new transaction of pool and commits it when
 // fn returns nil. A failed commit is reported as an error.
 func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(*Store) error) error {
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(New(tx)) })
+	return msgpg.InTx(ctx, pool, New, fn)
 }
 
 // LockOrder serialises the commands of one order until the transaction
@@ -46,8 +45,7 @@ func (s *Store) LockOrder(ctx context.Context, orderID string) error {
 // translate turns the Postgres errors a caller can cause into domain
 // errors, leaving the others (and their transient classification) intact.
 func translate(op string, err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "22003" { // numeric_value_out_of_range
+	if msgpg.IsOutOfRange(err) {
 		return fmt.Errorf("%w: %s: quantity out of range", stock.ErrInvalid, op)
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)

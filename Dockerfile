@@ -1,6 +1,8 @@
-# stock-service: build from the repository root (go.work spans every module):
-#   docker build -f stock-service/Dockerfile .
+# One image recipe for the three services: build with the service's package
+# as SERVICE, from the repository root (go.work spans every module):
+#   docker build --build-arg SERVICE=stock-service --build-arg PORT=8081 .
 FROM golang:1.26-alpine AS build
+ARG SERVICE=order-service
 WORKDIR /src
 # Module files first so the dependency layer is cached across source edits.
 # The go.su[m] globs copy a go.sum only where one exists.
@@ -16,14 +18,18 @@ RUN for m in messaging migrations order-service stock-service payment-service; d
       (cd "$m" && GOWORK=off go mod download) || exit 1; \
     done
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/service ./stock-service
+RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/service "./$SERVICE" && \
+    CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/sagactl ./messaging/cmd/sagactl
 
+# A small final image: Alpine (for wget in the health check), one static
+# binary and sagactl, a non-root user.
 FROM alpine:3.20
+ARG PORT=8080
+ENV HTTP_ADDR=0.0.0.0:${PORT}
+EXPOSE ${PORT}
 RUN adduser -D -H -u 10001 app
-COPY --from=build /out/service /app/service
+COPY --from=build /out/service /out/sagactl /app/
 USER 10001
-ENV HTTP_ADDR=0.0.0.0:8081
-EXPOSE 8081
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=6 \
-  CMD wget -qO- http://127.0.0.1:8081/readyz >/dev/null || exit 1
+  CMD wget -qO- "http://127.0.0.1:${HTTP_ADDR##*:}/readyz" >/dev/null || exit 1
 ENTRYPOINT ["/app/service"]
