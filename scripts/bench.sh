@@ -5,8 +5,10 @@
 # Every process (broker with fsync, PostgreSQL, three services, load generator) runs
 # here. Results are printed and written as JSON to bench-results/.
 # Settings: BENCH_DURATION (60s), LATENCY_DURATION (30s), LATENCY_RATE (100),
-# CONCURRENCY (64), BENCH_ONLY (latency|throughput), BROKER_SYNC (1), and
-# make run's DATABASE_URL.
+# CONCURRENCY (64), BENCH_ONLY (latency|throughput), BROKER_SYNC (0: the broker
+# leaves flushing to the OS, as Apache Kafka does by default; 1: fsync every
+# produced batch), and make run's DATABASE_URL. PostgreSQL runs with its own
+# settings (fsync on by default); they are recorded beside the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -14,7 +16,7 @@ ROOT=$(pwd)
 go build -o bin/loadgen ./order-service/cmd/loadgen
 
 RUN_DIR=$(mktemp -d /tmp/saga-bench-XXXXXX)
-export RUN_DIR DB_SUFFIX=_bench SEED=0 LOG_LEVEL=${LOG_LEVEL:-warn} BROKER_SYNC=${BROKER_SYNC:-1}
+export RUN_DIR DB_SUFFIX=_bench SEED=0 LOG_LEVEL=${LOG_LEVEL:-warn} BROKER_SYNC=${BROKER_SYNC:-0}
 export BROKER_ADDR=127.0.0.1:19092 ORDER_HTTP_ADDR=127.0.0.1:18080 STOCK_HTTP_ADDR=127.0.0.1:18081 PAYMENT_HTTP_ADDR=127.0.0.1:18082
 export ADMIN_TOKEN=bench-token
 SERVER_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
@@ -34,6 +36,12 @@ done
 
 mkdir -p bench-results
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+setting() { psql "$SERVER_URL" -Atc "SHOW $1"; }
+cat >"bench-results/env-$stamp.json" <<JSON
+{"cores": $(nproc), "postgres_fsync": "$(setting fsync)", "postgres_synchronous_commit": "$(setting synchronous_commit)",
+ "broker_fsync_every_batch": $([ "$BROKER_SYNC" = 1 ] && echo true || echo false), "go": "$(go env GOVERSION)"}
+JSON
+echo "environment: $(cat "bench-results/env-$stamp.json" | tr -d '\n')"
 load() { # mode out args...
   local mode=$1 out=$2; shift 2
   bin/loadgen -mode "$mode" -order-url "http://$ORDER_HTTP_ADDR" -stock-url "http://$STOCK_HTTP_ADDR" \
