@@ -262,17 +262,31 @@ func (s *stack) url(service, path string) string {
 // call sends a JSON request and decodes a JSON answer into out (if not nil).
 func (s *stack) call(method, url string, body any, admin bool, out any) int {
 	s.t.Helper()
+	code, err := s.request(method, url, body, admin, out)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return code
+}
+
+// try is call without the admin token, reporting a failed request
+// instead of failing the test.
+func (s *stack) try(method, url string, body any, out any) (int, error) {
+	return s.request(method, url, body, false, out)
+}
+
+func (s *stack) request(method, url string, body any, admin bool, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			s.t.Fatal(err)
+			return 0, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		s.t.Fatal(err)
+		return 0, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -282,16 +296,16 @@ func (s *stack) call(method, url string, body any, admin bool, out any) int {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, url, err)
+		return 0, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
-			s.t.Fatalf("%s %s: decode %q: %v", method, url, b, err)
+			return resp.StatusCode, fmt.Errorf("%s %s: decode %q: %w", method, url, b, err)
 		}
 	}
-	return resp.StatusCode
+	return resp.StatusCode, nil
 }
 
 func (s *stack) mustCall(method, url string, body any, admin bool, out any, want ...int) {
