@@ -127,3 +127,27 @@ func TestPut(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutedAnswersUnknownRoutesWithProblems(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, _ *http.Request) { JSON(w, 200, map[string]string{"ok": "yes"}) })
+	h := Routed(mux)
+	for _, tt := range []struct {
+		method, path string
+		want         int
+		wantType     string
+	}{
+		{"GET", "/things/1", 200, "application/json"},
+		{"GET", "/nowhere", 404, "application/problem+json"},
+		{"DELETE", "/things/1", 405, "application/problem+json"},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+		if w.Code != tt.want || w.Header().Get("Content-Type") != tt.wantType {
+			t.Errorf("%s %s: %d %s, want %d %s", tt.method, tt.path, w.Code, w.Header().Get("Content-Type"), tt.want, tt.wantType)
+		}
+		if tt.want != 200 && !strings.Contains(w.Body.String(), `"status":`) {
+			t.Errorf("%s %s: body %q is not a problem", tt.method, tt.path, w.Body.String())
+		}
+	}
+}

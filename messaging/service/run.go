@@ -131,7 +131,7 @@ func (s *Service) routes(app http.Handler) http.Handler {
 	if app != nil {
 		mux.Handle("/", app)
 	}
-	return mux
+	return problem.Routed(mux)
 }
 
 func (s *Service) ready(w http.ResponseWriter, r *http.Request) {
