@@ -17,6 +17,7 @@ import (
 	"github.com/purchase-saga/messaging/inbox"
 	"github.com/purchase-saga/messaging/outbox"
 	"github.com/purchase-saga/messaging/problem"
+	"github.com/purchase-saga/messaging/trace"
 )
 
 var relayed = promauto.NewCounter(prometheus.CounterOpts{
@@ -131,7 +132,7 @@ func (s *Service) routes(app http.Handler) http.Handler {
 	if app != nil {
 		mux.Handle("/", app)
 	}
-	return problem.Routed(mux)
+	return trace.Middleware(problem.Routed(mux))
 }
 
 func (s *Service) ready(w http.ResponseWriter, r *http.Request) {

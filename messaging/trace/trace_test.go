@@ -2,6 +2,8 @@ package trace
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -26,5 +28,21 @@ func TestParseAndContinue(t *testing.T) {
 		t.Errorf("a context without a trace reused one: %q", fresh)
 	} else if _, ok := Parse(fresh); !ok {
 		t.Errorf("new trace %q does not parse", fresh)
+	}
+}
+
+func TestMiddlewareCarriesTheRequestTrace(t *testing.T) {
+	const in = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	var got string
+	h := Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = Header(r.Context()) }))
+	r := httptest.NewRequest("POST", "/", nil)
+	r.Header.Set("traceparent", in)
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if !strings.HasPrefix(got, "00-4bf92f3577b34da6a3ce929d0e0e4736-") {
+		t.Errorf("message traceparent %q does not continue the request's trace", got)
+	}
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil))
+	if _, ok := Parse(got); !ok || strings.Contains(got, "4bf92f3577b34da6a3ce929d0e0e4736") {
+		t.Errorf("a request without a trace gave %q, want a new one", got)
 	}
 }

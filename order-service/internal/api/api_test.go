@@ -17,6 +17,7 @@ import (
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/testdb"
 	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/messaging/trace"
 	"github.com/purchase-saga/migrations"
 	"github.com/purchase-saga/order-service/internal/api"
 	"github.com/purchase-saga/order-service/internal/postgres"
@@ -43,7 +44,7 @@ func newFixture(t *testing.T) *fixture {
 	done := make(chan struct{})
 	go func() { _ = w.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	srv := httptest.NewServer((&api.API{Saga: s, Waiter: w, Log: slog.Default()}).Handler())
+	srv := httptest.NewServer(trace.Middleware((&api.API{Saga: s, Waiter: w, Log: slog.Default()}).Handler()))
 	t.Cleanup(srv.Close)
 	return &fixture{t: t, srv: srv, saga: s}
 }
@@ -78,9 +79,17 @@ const book1 = `{"customer_id":"c1","lines":[{"item_id":"book","quantity":1}]}`
 
 func TestPlaceAndGet(t *testing.T) {
 	f := newFixture(t)
-	code, h, o := f.do("POST", "/orders", "application/json", book1)
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	code, h, o := f.do("POST", "/orders", "application/json", book1, "traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
 	if code != 201 || h.Get("Location") != "/orders/"+o["id"].(string) || o["status"] != "PENDING" || o["amount_cents"] != 500.0 {
 		t.Fatalf("POST /orders: %d %v %v", code, h.Get("Location"), o)
+	}
+	// The order's three messages carry the request's trace.
+	var traced int
+	err := f.saga.Pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE key = $1 AND headers->>'traceparent' LIKE $2`,
+		o["id"], "00-"+traceID+"-%").Scan(&traced)
+	if err != nil || traced != 3 {
+		t.Errorf("%d of the order's messages carry the request's trace (err %v), want 3", traced, err)
 	}
 	if code, _, got := f.do("GET", h.Get("Location"), "", ""); code != 200 || got["id"] != o["id"] {
 		t.Errorf("GET %s: %d %v", h.Get("Location"), code, got)

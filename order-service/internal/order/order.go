@@ -63,7 +63,7 @@ type Line struct {
 // Step is the state of one step.
 type Step struct {
 	Status    StepStatus `json:"status"`
-	Reason    string     `json:"reason,omitempty"`
+	Reason    string     `json:"reason"`
 	UpdatedAt time.Time  `json:"updated_at"`
 }
 
@@ -75,7 +75,7 @@ type Order struct {
 	AmountCents   int64     `json:"amount_cents"`
 	Currency      string    `json:"currency"`
 	Status        Status    `json:"status"`
-	FailureReason string    `json:"failure_reason,omitempty"`
+	FailureReason string    `json:"failure_reason"`
 	Steps         Steps     `json:"steps"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
