@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
 
@@ -155,8 +156,8 @@ func isPoison(err error) bool {
 	return errors.Is(err, ErrPoison) || errors.Is(err, envelope.ErrInvalid)
 }
 
-// apply runs one transaction: for each message not yet in the inbox, the
-// inbox record and the handler's effects.
+// apply runs one transaction: the inbox records of the batch, then the
+// handler's effects for each message the inbox had not seen.
 func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	tx, err := c.cfg.Pool.Begin(ctx)
 	if err != nil {
@@ -167,7 +168,20 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
+	ids, topics := make([]uuid.UUID, len(ds)), make([]string, len(ds))
 	for i, d := range ds {
+		ids[i], topics[i] = d.Message.ID, d.Topic
+	}
+	fresh, err := inbox.Claim(ctx, tx, ids, topics)
+	if err != nil {
+		return err
+	}
+	for i, d := range ds {
+		if !fresh[d.Message.ID] {
+			duplicates.WithLabelValues(d.Topic).Inc()
+			continue
+		}
+		delete(fresh, d.Message.ID) // a second copy in the same batch is a duplicate too
 		if err := c.applyIn(ctx, tx, d); err != nil {
 			if postgres.IsTransient(err) {
 				return err
@@ -182,14 +196,6 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 }
 
 func (c *Consumer) applyIn(ctx context.Context, tx pgx.Tx, d Delivery) error {
-	fresh, err := inbox.Claim(ctx, tx, d.Message.ID, d.Topic)
-	if err != nil {
-		return err
-	}
-	if !fresh {
-		duplicates.WithLabelValues(d.Topic).Inc()
-		return nil
-	}
 	hctx := trace.Continue(ctx, d.Headers[envelope.HeaderTraceparent])
 	if err := c.cfg.Handler(hctx, tx, d); err != nil {
 		return fmt.Errorf("handle %s %s: %w", d.Message.Type, d.Message.ID, err)

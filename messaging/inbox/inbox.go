@@ -12,17 +12,30 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Claim records id as consumed from topic inside tx. It returns false when
-// the id was already recorded, in which case the caller must not apply the
-// message again. A concurrent claim of the same id waits for the other
-// transaction and then reports false if it committed.
-func Claim(ctx context.Context, tx pgx.Tx, id uuid.UUID, topic string) (bool, error) {
-	tag, err := tx.Exec(ctx,
-		`INSERT INTO inbox (message_id, topic) VALUES ($1, $2) ON CONFLICT (message_id) DO NOTHING`, id, topic)
+// Claim records the ids of a batch as consumed, in tx, with the topic each
+// came from, and returns those that were not recorded before: only they
+// may be applied. An id already recorded, or recorded by a concurrent
+// transaction that commits, is left out. One statement serves the whole
+// batch.
+func Claim(ctx context.Context, tx pgx.Tx, ids []uuid.UUID, topics []string) (map[uuid.UUID]bool, error) {
+	rows, err := tx.Query(ctx, `INSERT INTO inbox (message_id, topic) SELECT * FROM unnest($1::uuid[], $2::text[])
+		ON CONFLICT (message_id) DO NOTHING RETURNING message_id`, ids, topics)
 	if err != nil {
-		return false, fmt.Errorf("inbox: claim %s: %w", id, err)
+		return nil, fmt.Errorf("inbox: claim: %w", err)
 	}
-	return tag.RowsAffected() == 1, nil
+	fresh := make(map[uuid.UUID]bool, len(ids))
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("inbox: claim: %w", err)
+		}
+		fresh[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("inbox: claim: %w", err)
+	}
+	return fresh, nil
 }
 
 // Purge deletes records older than retention and returns how many it removed.
