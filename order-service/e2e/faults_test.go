@@ -38,6 +38,13 @@ func (s *stack) ledger(t *testing.T, ids []string, items map[string]int64, depos
 		spent[o.CustomerID] += o.AmountCents
 	}
 	t.Logf("orders: %v", counts)
+	var stored int
+	if err := s.dbs["order"].Pool.QueryRow(context.Background(), `SELECT count(*) FROM orders`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != len(ids) {
+		t.Errorf("orderdb holds %d orders for %d placed: a placement was lost or doubled", stored, len(ids))
+	}
 	if counts["COMPLETED "] == 0 {
 		t.Errorf("no order completed: the test exercised nothing")
 	}
@@ -79,7 +86,7 @@ func (s *stack) load(t *testing.T, fault func()) ([]string, map[string]int64, ma
 				if i%5 == 0 {
 					lines = append(lines, line{names[(i+1)%3], 1})
 				}
-				ids[i] = s.placeRetrying(fmt.Sprintf("cust-%02d", rand.IntN(20)), lines...)
+				ids[i] = s.placeRetrying(fmt.Sprintf("load-%d", i), fmt.Sprintf("cust-%02d", rand.IntN(20)), lines...)
 				time.Sleep(25 * time.Millisecond)
 			}
 		})
@@ -91,13 +98,16 @@ func (s *stack) load(t *testing.T, fault func()) ([]string, map[string]int64, ma
 }
 
 // placeRetrying places an order, retrying while order-service is down.
-func (s *stack) placeRetrying(customer string, lines ...line) string {
+// The Idempotency-Key makes a retry of a request whose answer was lost
+// return the order it created instead of placing a second one.
+func (s *stack) placeRetrying(key, customer string, lines ...line) string {
 	s.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var o orderView
-		code, err := s.try("POST", s.url("order", "/orders"), map[string]any{"customer_id": customer, "lines": lines}, &o)
-		if err == nil && code == 201 {
+		code, err := s.request("POST", s.url("order", "/orders"), map[string]any{"customer_id": customer, "lines": lines}, &o,
+			"Idempotency-Key", key)
+		if err == nil && (code == 201 || code == 200) {
 			return o.ID
 		}
 		if time.Now().After(deadline) {

@@ -262,20 +262,21 @@ func (s *stack) url(service, path string) string {
 // call sends a JSON request and decodes a JSON answer into out (if not nil).
 func (s *stack) call(method, url string, body any, admin bool, out any) int {
 	s.t.Helper()
-	code, err := s.request(method, url, body, admin, out)
+	var headers []string
+	if admin {
+		headers = []string{"Authorization", "Bearer " + adminToken}
+	}
+	code, err := s.request(method, url, body, out, headers...)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	return code
 }
 
-// try is call without the admin token, reporting a failed request
-// instead of failing the test.
-func (s *stack) try(method, url string, body any, out any) (int, error) {
-	return s.request(method, url, body, false, out)
-}
-
-func (s *stack) request(method, url string, body any, admin bool, out any) (int, error) {
+// request sends a JSON request with headers (name, value, ...) and decodes
+// a JSON answer into out (if not nil), reporting a failed request instead
+// of failing the test.
+func (s *stack) request(method, url string, body any, out any, headers ...string) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -291,8 +292,8 @@ func (s *stack) request(method, url string, body any, admin bool, out any) (int,
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if admin {
-		req.Header.Set("Authorization", "Bearer "+adminToken)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
