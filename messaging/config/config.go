@@ -13,7 +13,6 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -101,7 +100,8 @@ func set(field reflect.Value, raw string) error {
 }
 
 // Masked returns name=value pairs of cfg for logging, with secret fields
-// replaced by "***" and passwords removed from URLs.
+// replaced by "***" and passwords masked in any value that looks like a
+// connection string (see redactDSN).
 func Masked(cfg any) []any {
 	v := reflect.ValueOf(cfg)
 	if v.Kind() == reflect.Pointer {
@@ -123,18 +123,10 @@ func Masked(cfg any) []any {
 		switch {
 		case f.Tag.Get("secret") == "true" && val != "":
 			val = "***"
-		case strings.Contains(val, "://"):
-			val = redactURL(val)
+		default:
+			val = redactDSN(val)
 		}
 		out = append(out, name, val)
 	}
 	return out
-}
-
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
 }

@@ -62,3 +62,10 @@ func TestMaskedHidesSecrets(t *testing.T) {
 		t.Errorf("masked config = %s, want ADMIN_TOKEN ***", got)
 	}
 }
+
+func TestMaskedHidesKeyValuePasswords(t *testing.T) {
+	c := sample{URL: "host=h user=u password=s3cret"}
+	if got := fmt.Sprint(Masked(&c)); strings.Contains(got, "s3cret") {
+		t.Errorf("masked config leaks a password: %s", got)
+	}
+}
