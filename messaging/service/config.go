@@ -30,6 +30,8 @@ type Config struct {
 	KafkaSessionTimeout time.Duration `env:"KAFKA_SESSION_TIMEOUT" default:"10s"`
 	// DBMaxConns bounds the service's connection pool.
 	DBMaxConns int `env:"DB_MAX_CONNS" default:"16"`
+	// HTTPConfig holds the HTTP server's timeouts and header limit.
+	HTTPConfig
 }
 
 // Validate reports values that are present but unusable.

@@ -62,7 +62,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) er
 	var relayDone sync.WaitGroup
 	relayDone.Go(func() { _ = relay.Run(relayCtx) })
 
-	srv := &http.Server{Handler: s.routes(app), ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(s.routes(app), s.Config.HTTPConfig)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	s.Log.Info("service started", "http_addr", ln.Addr().String())
