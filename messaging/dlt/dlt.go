@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/purchase-saga/messaging/envelope"
 )
 
 // Dead-letter headers, on every record of a .dlt topic.
@@ -51,6 +53,9 @@ func (o Origin) String() string {
 	return o.Topic + "/" + strconv.Itoa(o.Partition) + "/" + strconv.FormatInt(o.Offset, 10)
 }
 
+// maxError bounds the dlt-error header, in bytes.
+const maxError = 1000
+
 // Failure says why and where a record was dead-lettered.
 type Failure struct {
 	Reason   string
@@ -69,7 +74,7 @@ func (f Failure) Headers() map[string]string {
 	}
 	return map[string]string{
 		HeaderReason:            f.Reason,
-		HeaderError:             truncate(f.Err, 1000),
+		HeaderError:             envelope.Truncate(f.Err, maxError),
 		HeaderOriginalTopic:     f.Origin.Topic,
 		HeaderOriginalPartition: strconv.Itoa(f.Origin.Partition),
 		HeaderOriginalOffset:    strconv.FormatInt(f.Origin.Offset, 10),
@@ -102,11 +107,4 @@ func Header(m kafka.Message, key string) string {
 		}
 	}
 	return ""
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

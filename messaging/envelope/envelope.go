@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -50,8 +51,16 @@ func (m Message) Encode() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// Decode parses and validates a record value. Every error wraps ErrInvalid.
+// Decode parses and validates a record value. A value that is not UTF-8
+// or holds a NUL character anywhere is refused at once: no handler could
+// store it. Every error wraps ErrInvalid.
 func Decode(value []byte) (Message, error) {
+	switch {
+	case !utf8.Valid(value):
+		return Message{}, fmt.Errorf("%w: value is not valid UTF-8", ErrInvalid)
+	case ContainsNUL(value):
+		return Message{}, fmt.Errorf("%w: value holds a NUL character", ErrInvalid)
+	}
 	var m Message
 	if err := json.Unmarshal(value, &m); err != nil {
 		return Message{}, fmt.Errorf("%w: %v", ErrInvalid, err)

@@ -30,6 +30,10 @@ func TestDecodeRejectsWhatIsNotAMessage(t *testing.T) {
 		"bad id":       `{"id":"x","type":"t","saga_id":"s","data":{}}`,
 		"array":        `[]`,
 		"empty string": ``,
+		"NUL in data":  `{"id":"01900000-0000-7000-8000-000000000001","type":"t","saga_id":"s","data":{"order_id":"a\u0000"}}`,
+		"NUL in type":  `{"id":"01900000-0000-7000-8000-000000000001","type":"t\u0000","saga_id":"s","data":{}}`,
+		"NUL in key":   `{"id":"01900000-0000-7000-8000-000000000001","type":"t","saga_id":"s","data":{"\u0000":1}}`,
+		"bad UTF-8":    "{\"id\":\"01900000-0000-7000-8000-000000000001\",\"type\":\"t\",\"saga_id\":\"s\",\"data\":{\"a\":\"\xff\"}}",
 	} {
 		if _, err := Decode([]byte(v)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: Decode(%q) = %v, want ErrInvalid", name, v, err)
