@@ -11,7 +11,7 @@
 # does not hold.
 #
 # Settings: ORDER_URL, STOCK_URL, PAYMENT_URL (default 127.0.0.1:8080/8081/8082),
-# ADMIN_TOKEN (default: run/admin-token from make run, else dev-admin-token),
+# ADMIN_TOKEN (default: run/admin-token from make run; required for docker compose),
 # SAGACTL (default bin/sagactl; for docker compose:
 # SAGACTL="docker compose exec -T order-service /app/sagactl"), KAFKA_BROKERS.
 set -euo pipefail
@@ -21,7 +21,10 @@ ORDER_URL=${ORDER_URL:-http://127.0.0.1:8080}
 STOCK_URL=${STOCK_URL:-http://127.0.0.1:8081}
 PAYMENT_URL=${PAYMENT_URL:-http://127.0.0.1:8082}
 if [ -z "${ADMIN_TOKEN:-}" ]; then
-  ADMIN_TOKEN=$(cat "${RUN_DIR:-run}/admin-token" 2>/dev/null || echo dev-admin-token)
+  ADMIN_TOKEN=$(cat "${RUN_DIR:-run}/admin-token" 2>/dev/null) || {
+    echo "demo.sh: set ADMIN_TOKEN (make run writes ${RUN_DIR:-run}/admin-token; docker compose: the one in .env)" >&2
+    exit 2
+  }
 fi
 SAGACTL=${SAGACTL:-bin/sagactl}
 export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:9092}

@@ -2,7 +2,9 @@
 # Run once by the postgres image on an empty data directory
 # (/docker-entrypoint-initdb.d). One database and one login role per service;
 # each role owns its database and is the only non-superuser allowed to connect.
-set -e
+# No role but the superuser may connect to the maintenance databases either.
+# The passwords are required (docker-compose.yml asks for them): none has a default.
+set -eu
 
 create_service_db() {
 	role=$1 db=$2 password=$3
@@ -19,6 +21,11 @@ create_service_db() {
 	EOSQL
 }
 
-create_service_db order_svc orderdb "${ORDER_DB_PASSWORD:-order_svc}"
-create_service_db stock_svc stockdb "${STOCK_DB_PASSWORD:-stock_svc}"
-create_service_db payment_svc paymentdb "${PAYMENT_DB_PASSWORD:-payment_svc}"
+create_service_db order_svc orderdb "${ORDER_DB_PASSWORD:?set ORDER_DB_PASSWORD}"
+create_service_db stock_svc stockdb "${STOCK_DB_PASSWORD:?set STOCK_DB_PASSWORD}"
+create_service_db payment_svc paymentdb "${PAYMENT_DB_PASSWORD:?set PAYMENT_DB_PASSWORD}"
+
+psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname postgres <<-'EOSQL'
+	REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
+	REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;
+EOSQL
