@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/purchase-saga/messaging/envelope"
 )
 
 // MaxBody is the largest request body accepted.
@@ -36,11 +36,37 @@ func New(status int, detail string) *Details {
 	return &Details{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail}
 }
 
-// Write sends p as application/problem+json.
+// Bounds of what a problem repeats back: a detail or an error quotes the
+// client's input, and a long list of errors must not make a long answer.
+const (
+	MaxDetail = 1000 // bytes of Detail
+	MaxErrors = 20   // entries of Errors, the last saying how many more
+	MaxError  = 500  // bytes of each entry of Errors
+)
+
+// Write sends p as application/problem+json, bounded (see MaxDetail).
 func Write(w http.ResponseWriter, p *Details) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	_ = json.NewEncoder(w).Encode(p.bounded())
+}
+
+// bounded returns a copy of p whose detail and errors fit the bounds.
+func (p *Details) bounded() *Details {
+	b := *p
+	b.Detail = envelope.Truncate(p.Detail, MaxDetail)
+	if len(p.Errors) == 0 {
+		return &b
+	}
+	n := min(len(p.Errors), MaxErrors)
+	b.Errors = make([]string, n, n+1)
+	for i := range n {
+		b.Errors[i] = envelope.Truncate(p.Errors[i], MaxError)
+	}
+	if more := len(p.Errors) - n; more > 0 {
+		b.Errors = append(b.Errors, fmt.Sprintf("and %d more", more))
+	}
+	return &b
 }
 
 // Error writes status with detail.
@@ -93,55 +119,6 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// Decode reads r's JSON body into v. It returns a *Details: 415 when the
-// content type is not JSON, 413 over MaxBody, 400 for malformed JSON,
-// unknown fields or trailing data. An empty body is allowed when
-// allowEmpty, leaving v as it was.
-func Decode(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" || !allowEmpty {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return New(http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q is not application/json", ct))
-		}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return New(http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", MaxBody))
-		}
-		return New(http.StatusBadRequest, "reading body: "+err.Error())
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		if allowEmpty {
-			return nil
-		}
-		return New(http.StatusBadRequest, "empty body: a JSON object is required")
-	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return New(http.StatusBadRequest, "malformed JSON: "+describe(err))
-	}
-	if dec.More() {
-		return New(http.StatusBadRequest, "malformed JSON: data after the top-level value")
-	}
-	return nil
-}
-
-func describe(err error) string {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntax):
-		return fmt.Sprintf("%v at byte %d", syntax, syntax.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q must be %s, not %s", typ.Field, typ.Type, typ.Value)
-	default:
-		return err.Error()
-	}
 }
 
 // RequireToken wraps h so that it answers 401 unless the request carries

@@ -32,6 +32,12 @@ func TestDecode(t *testing.T) {
 		{"empty required", "application/json", ``, false, http.StatusBadRequest},
 		{"empty allowed", "", ``, true, 0},
 		{"too large", "application/json", `{"name":"` + strings.Repeat("x", MaxBody) + `"}`, false, http.StatusRequestEntityTooLarge},
+		{"body without type when empty is allowed", "", `{"name":"x"}`, true, http.StatusUnsupportedMediaType},
+		{"blank body without type", "", " \n", true, 0},
+		{"invalid UTF-8", "application/json", "{\"name\":\"\xff\"}", false, http.StatusBadRequest},
+		{"escaped NUL", "application/json", `{"name":"a\u0000b"}`, false, http.StatusBadRequest},
+		{"escaped backslash before u0000", "application/json", `{"name":"a\\u0000b"}`, false, 0},
+		{"not an object", "application/json", `[1]`, false, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +53,89 @@ func TestDecode(t *testing.T) {
 				t.Errorf("Decode = %v, want success", err)
 			case tt.status != 0 && (!errors.As(err, &p) || p.Status != tt.status):
 				t.Errorf("Decode = %v, want status %d", err, tt.status)
+			}
+		})
+	}
+}
+
+func TestDecodeNamesJSONKindsNotGoTypes(t *testing.T) {
+	type line struct {
+		Quantity int64 `json:"quantity"`
+	}
+	type request struct {
+		Name  string `json:"name"`
+		Lines []line `json:"lines"`
+	}
+	tests := []struct {
+		body   string
+		status int
+		detail string
+	}{
+		{`{"lines":[{"quantity":"two"}]}`, 400, `malformed JSON: field "lines.quantity" must be a whole number, not string`},
+		{`{"name":1}`, 400, `malformed JSON: field "name" must be a string, not number`},
+		{`{"lines":{}}`, 400, `malformed JSON: field "lines" must be an array, not object`},
+		{`[]`, 400, `malformed JSON: the body must be an object, not array`},
+		{`{"lines":[{"quantity":1e30}]}`, 422, `field "lines.quantity" must be a whole number in range, not number 1e30`},
+		{`{"lines":[{"quantity":1.5}]}`, 422, `field "lines.quantity" must be a whole number in range, not number 1.5`},
+		{`{"name":"x"`, 400, `malformed JSON: the body ends early`},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
+		r.Header.Set("Content-Type", "application/json")
+		var p *Details
+		if err := Decode(httptest.NewRecorder(), r, &request{}, false); !errors.As(err, &p) {
+			t.Errorf("Decode(%s) = %v, want a problem", tt.body, err)
+			continue
+		}
+		if got, want := p.Status, tt.status; got != want {
+			t.Errorf("Decode(%s): status %d, want %d", tt.body, got, want)
+		}
+		if got, want := p.Detail, tt.detail; got != want {
+			t.Errorf("Decode(%s): detail %q, want %q", tt.body, got, want)
+		}
+		if strings.Contains(p.Detail, "problem.") || strings.Contains(p.Detail, "int64") || strings.Contains(p.Detail, "Go ") {
+			t.Errorf("Decode(%s): detail %q names a Go type", tt.body, p.Detail)
+		}
+	}
+}
+
+func TestWriteBoundsDetailAndErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		errors     int
+		wantErrors int
+		wantLast   string
+	}{
+		{"none", 0, 0, ""},
+		{"a few", 3, 3, "e"},
+		{"exactly the bound", MaxErrors, MaxErrors, "e"},
+		{"many", 40000, MaxErrors + 1, "and 39980 more"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := New(http.StatusUnprocessableEntity, strings.Repeat("é", MaxDetail))
+			for range tt.errors {
+				p.Errors = append(p.Errors, "e")
+			}
+			w := httptest.NewRecorder()
+			Write(w, p)
+			var got Details
+			if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Detail) > MaxDetail || !strings.HasPrefix(p.Detail, got.Detail) || strings.ContainsRune(got.Detail, '\uFFFD') {
+				t.Errorf("detail of %d bytes, want at most %d whole characters", len(got.Detail), MaxDetail)
+			}
+			if got, want := len(got.Errors), tt.wantErrors; got != want {
+				t.Fatalf("%d errors listed, want %d", got, want)
+			}
+			if tt.wantErrors > 0 {
+				if got, want := got.Errors[len(got.Errors)-1], tt.wantLast; got != want {
+					t.Errorf("last error %q, want %q", got, want)
+				}
+			}
+			if got, want := len(p.Errors), tt.errors; got != want {
+				t.Errorf("Write changed the problem's errors: %d, want %d", got, want)
 			}
 		})
 	}
@@ -140,6 +229,14 @@ func TestRoutedAnswersUnknownRoutesWithProblems(t *testing.T) {
 		{"GET", "/things/1", 200, "application/json"},
 		{"GET", "/nowhere", 404, "application/problem+json"},
 		{"DELETE", "/things/1", 405, "application/problem+json"},
+		{"GET", "/things/a%00b", 400, "application/problem+json"},
+		{"GET", "/things/%FF", 400, "application/problem+json"},
+		{"GET", "/things/%C3%A9", 200, "application/json"},
+		{"GET", "/things/1?q=a%00", 400, "application/problem+json"},
+		{"GET", "/things/1?a%00=1", 400, "application/problem+json"},
+		{"GET", "/things/1?q=%FF", 400, "application/problem+json"},
+		{"GET", "/things/1?q=%zz", 400, "application/problem+json"},
+		{"GET", "/things/1?q=%C3%A9", 200, "application/json"},
 	} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
