@@ -25,23 +25,67 @@ func Split(list string) []string {
 	return out
 }
 
+// MaxBatchBytes bounds the bytes a writer puts in one partition's batch,
+// and so the size of one message. Brokers refuse a batch over their
+// message.max.bytes (about 1 MiB by default): staying well under it, with
+// room for the record overhead, means a batch of acceptable messages is
+// never refused, and a message over it is refused by the writer before
+// anything is sent (kafka.MessageTooLargeError).
+const MaxBatchBytes = 512 << 10
+
 // NewWriter returns a synchronous writer that waits for all in-sync
 // replicas, places keys with Murmur2 as Kafka's own clients do, and sends a
-// call's messages without waiting for more (BatchTimeout 1 ms).
+// call's messages without waiting for more (BatchTimeout 1 ms). It retries
+// a failed batch itself, for about ten seconds.
 func NewWriter(brokers []string, log *slog.Logger) *kafka.Writer {
+	return newWriter(brokers, log, 10, 10*time.Second)
+}
+
+// NewBoundedWriter is NewWriter without retries of its own, each request
+// bounded by timeout: a batch is either acknowledged or failed within
+// about that time, and nothing is sent on its behalf afterwards. The outbox
+// relay publishes with it, so that a leader that loses its lease stops
+// publishing (see outbox.RelayConfig.Lease).
+func NewBoundedWriter(brokers []string, log *slog.Logger, timeout time.Duration) *kafka.Writer {
+	return newWriter(brokers, log, 1, timeout)
+}
+
+func newWriter(brokers []string, log *slog.Logger, attempts int, timeout time.Duration) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:                   kafka.TCP(brokers...),
 		Balancer:               &kafka.Murmur2Balancer{},
 		RequiredAcks:           kafka.RequireAll,
 		BatchSize:              1000,
-		BatchBytes:             16 << 20,
+		BatchBytes:             MaxBatchBytes,
 		BatchTimeout:           time.Millisecond,
-		WriteTimeout:           10 * time.Second,
-		ReadTimeout:            10 * time.Second,
-		MaxAttempts:            10,
+		WriteTimeout:           timeout,
+		ReadTimeout:            timeout,
+		MaxAttempts:            attempts,
 		AllowAutoTopicCreation: false,
+		Transport:              &kafka.Transport{DialTimeout: min(timeout, 5*time.Second)},
 		ErrorLogger:            errorLogger(log, "kafka writer"),
 	}
+}
+
+// IsRefused reports whether err says the broker refuses a record for what
+// it is (too large, malformed, an invalid topic name), so that sending it
+// again can never succeed. Unreachable brokers, leader elections and
+// timeouts are not refusals.
+func IsRefused(err error) bool {
+	var tooLarge kafka.MessageTooLargeError
+	if errors.As(err, &tooLarge) {
+		return true
+	}
+	var kerr kafka.Error
+	if !errors.As(err, &kerr) {
+		return false
+	}
+	switch kerr {
+	case kafka.MessageSizeTooLarge, kafka.RecordListTooLarge, kafka.InvalidRecord,
+		kafka.InvalidTopic, kafka.InvalidTimestamp:
+		return true
+	}
+	return false
 }
 
 // ReaderOptions tune a group reader; zero fields take defaults.

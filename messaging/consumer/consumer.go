@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/outbox"
@@ -94,6 +95,9 @@ type Config struct {
 	DrainTimeout time.Duration
 	// Logger receives one line per failure. Default slog.Default().
 	Logger *slog.Logger
+	// MaxMessageBytes bounds a dead-letter record; a larger one is cut
+	// down (dlt.Fit). Default broker.MaxBatchBytes.
+	MaxMessageBytes int
 }
 
 func (c *Config) setDefaults() {
@@ -118,6 +122,9 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = broker.MaxBatchBytes
+	}
 }
 
 // Validate reports the fields that have no default and are missing.
@@ -139,8 +146,9 @@ func (c *Config) Validate() error {
 
 // Consumer applies messages from a consumer group; see the package comment.
 type Consumer struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
+	health health
 }
 
 // New validates cfg and returns a consumer ready to Run.
@@ -189,11 +197,13 @@ func (c *Consumer) fetch(ctx context.Context, queues []chan kafka.Message) {
 			return
 		}
 		if err != nil {
+			c.health.failing("fetch", 0, err)
 			c.log.Warn("fetch failed", "err", err)
 			_ = c.cfg.Backoff.Sleep(ctx, attempt)
 			attempt++
 			continue
 		}
+		c.health.recovered("fetch", 0)
 		attempt = 1
 		select {
 		case queues[worker(m, len(queues))] <- m:
@@ -242,6 +252,11 @@ func (d Delivery) Origin() dlt.Origin {
 	return dlt.Origin{Topic: d.Topic, Partition: d.Partition, Offset: d.Offset}
 }
 
+// maxOriginalValue bounds the refused command a rejection carries: a
+// larger one is left out (a replay of that rejection then has nothing to
+// retry), so that the rejection always fits in a message.
+const maxOriginalValue = 64 << 10
+
 // Rejection returns the outbox record of a business rejection of d: msg on
 // topic (a .dlt) with dlt-reason "rejected", reason as dlt-error and the
 // refused command in dlt-original-value, keyed like d. Written in the
@@ -250,6 +265,8 @@ func Rejection(d Delivery, topic, service, reason string, msg envelope.Message) 
 	headers := dlt.Failure{
 		Reason: dlt.ReasonRejected, Err: reason, Origin: d.Origin(), Attempts: 1, Service: service, At: time.Now(),
 	}.Headers()
-	headers[dlt.HeaderOriginalValue] = string(d.Raw.Value)
+	if len(d.Raw.Value) <= maxOriginalValue {
+		headers[dlt.HeaderOriginalValue] = string(d.Raw.Value)
+	}
 	return outbox.Record{Topic: topic, Key: d.Key, Message: msg, Headers: headers}
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/inbox"
@@ -67,19 +69,32 @@ func decode(m kafka.Message) (Delivery, error) {
 	return d, nil
 }
 
-// applyRetrying applies ds in one transaction, retrying transient failures
-// until they pass or stop ends. Other errors are returned at once, as a
-// *messageError naming the message that failed.
+// applyRetrying applies ds in one transaction, retrying until it commits
+// or stop ends: a failure tied to one message is returned at once, as a
+// *messageError naming it, and every other failure (the database
+// unreachable, a deadlock, a statement timeout, a full disk) is retried
+// with backoff, the batch split when it keeps failing, so that the
+// consumer never moves past a message it has not settled.
 func (c *Consumer) applyRetrying(stop, work context.Context, ds []Delivery) error {
+	defer c.health.recovered(ds[0].Topic, ds[0].Partition)
 	for attempt := 1; ; attempt++ {
 		err := c.apply(work, ds)
-		if err == nil || !postgres.IsTransient(err) {
+		var bad *messageError
+		if err == nil || errors.As(err, &bad) {
 			return err
 		}
-		if len(ds) > 1 && attempt >= splitAfter && postgres.IsConflict(err) {
+		if len(ds) > 1 && attempt >= splitAfter && !postgres.IsUnavailable(err) {
+			// A conflict, or a failure of the batch as a whole (a
+			// statement timeout, say): less work per transaction helps.
 			return errSplit
 		}
-		c.logFor(ds[0]).Warn("transient failure, retrying", "batch", len(ds), "attempt", attempt, "err", err)
+		if len(ds) == 1 && postgres.IsDataError(err) {
+			// A deferred constraint or a bad value refused at commit:
+			// this message's own fault.
+			return &messageError{index: 0, err: err}
+		}
+		c.health.failing(ds[0].Topic, ds[0].Partition, err)
+		c.logFor(ds[0]).Warn("batch failed, retrying", "batch", len(ds), "attempt", attempt, "err", err)
 		retries.WithLabelValues(ds[0].Topic).Inc()
 		if c.cfg.Backoff.Sleep(stop, attempt) != nil {
 			return errStopped
@@ -195,7 +210,13 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	return nil
 }
 
-func (c *Consumer) applyIn(ctx context.Context, tx pgx.Tx, d Delivery) error {
+func (c *Consumer) applyIn(ctx context.Context, tx pgx.Tx, d Delivery) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.logFor(d).Error("handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = Poison(fmt.Errorf("handler panicked: %v", p))
+		}
+	}()
 	hctx := trace.Continue(ctx, d.Headers[envelope.HeaderTraceparent])
 	if err := c.cfg.Handler(hctx, tx, d); err != nil {
 		return fmt.Errorf("handle %s %s: %w", d.Message.Type, d.Message.ID, err)
@@ -204,26 +225,40 @@ func (c *Consumer) applyIn(ctx context.Context, tx pgx.Tx, d Delivery) error {
 }
 
 // deadLetter publishes d's record to its dead-letter topic, retrying until
-// the broker takes it or stop ends.
+// the broker takes it or stop ends. A record too large for the broker is
+// cut down (dlt.Fit) rather than retried for ever: the partition must move
+// on, and the dead letter still says where the original is.
 func (c *Consumer) deadLetter(stop, work context.Context, d Delivery, reason string, cause error, attempts int) error {
 	topic := c.cfg.DeadLetterTopic(d.Topic)
 	rec := dlt.Record(topic, d.Raw, dlt.Failure{
 		Reason: reason, Err: cause.Error(), Attempts: attempts, Service: c.cfg.Service, At: time.Now(),
 		Origin: d.Origin(),
 	})
+	limit := c.cfg.MaxMessageBytes
 	c.logFor(d).Error("dead-lettering message", "dlt_topic", topic, "reason", reason, "err", cause)
+	defer c.health.recovered(d.Topic, d.Partition)
 	for attempt := 1; ; attempt++ {
+		rec = dlt.Fit(rec, limit)
 		err := c.cfg.DeadLetters.WriteMessages(work, rec)
 		if err == nil {
 			deadLettered.WithLabelValues(d.Topic, reason).Inc()
 			return nil
 		}
+		if broker.IsRefused(err) && limit > minDeadLetterBytes {
+			limit /= 2
+			continue
+		}
+		c.health.failing(d.Topic, d.Partition, err)
 		c.logFor(d).Warn("dead-letter publish failed, retrying", "attempt", attempt, "err", err)
 		if c.cfg.Backoff.Sleep(stop, attempt) != nil {
 			return errStopped
 		}
 	}
 }
+
+// minDeadLetterBytes is as far as a refused dead letter is cut down: its
+// headers alone fit.
+const minDeadLetterBytes = 8 << 10
 
 func (c *Consumer) logFor(d Delivery) *slog.Logger {
 	return c.log.With("topic", d.Topic, "partition", d.Partition, "offset", d.Offset,

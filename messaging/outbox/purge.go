@@ -29,24 +29,3 @@ func Purge(ctx context.Context, pool *pgxpool.Pool, retention time.Duration) (in
 		}
 	}
 }
-
-// Status is the backlog of one database's outbox.
-type Status struct {
-	Unpublished int64
-	// OldestAge is the age of the oldest unpublished row, zero when none.
-	OldestAge time.Duration
-}
-
-// ReadStatus reports the unpublished rows and the oldest one's age.
-func ReadStatus(ctx context.Context, pool *pgxpool.Pool) (Status, error) {
-	var s Status
-	var ageSeconds float64
-	err := pool.QueryRow(ctx, `
-		SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(o.created_at)), 0)::float8
-		FROM outbox_pending p JOIN outbox o ON o.id = p.id`).Scan(&s.Unpublished, &ageSeconds)
-	if err != nil {
-		return Status{}, fmt.Errorf("outbox: status: %w", err)
-	}
-	s.OldestAge = time.Duration(ageSeconds * float64(time.Second))
-	return s, nil
-}

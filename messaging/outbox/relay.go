@@ -2,15 +2,16 @@ package outbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/retry"
 )
 
@@ -45,6 +46,22 @@ type RelayConfig struct {
 	Logger *slog.Logger
 	// OnPublished, when set, is told how many rows each batch published.
 	OnPublished func(n int)
+	// OnSetAside, when set, is told how many rows were set aside because
+	// the broker refuses them for good.
+	OnSetAside func(n int)
+	// MaxMessageBytes bounds one message (key, value and headers); a
+	// larger row is set aside without being sent. Default
+	// broker.MaxBatchBytes, which the services' writers allow.
+	MaxMessageBytes int
+	// Lease bounds how long after its last round trip to the database the
+	// leader may still publish: every query runs within it, a batch is
+	// published only while it lasts and with a deadline at its end. The
+	// relay's session asks the server to drop it (tcp_user_timeout and
+	// keepalives) only well after a lease, so that a leader cut off from
+	// its database stops publishing before the server frees the lock for
+	// another. The Publisher must not send after its context ends (see
+	// broker.NewBoundedWriter). Default 5s.
+	Lease time.Duration
 }
 
 func (c *RelayConfig) setDefaults() {
@@ -62,6 +79,12 @@ func (c *RelayConfig) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = broker.MaxBatchBytes
+	}
+	if c.Lease <= 0 {
+		c.Lease = 5 * time.Second
 	}
 }
 
@@ -82,6 +105,12 @@ type Relay struct {
 	cfg RelayConfig
 	// sinceVacuum counts rows marked since the queue was last vacuumed.
 	sinceVacuum int
+	// failures counts consecutive passes in which the broker failed rows.
+	failures int
+	// lastOK is when (Unix nanoseconds) the relay last did its job: a
+	// pass that left nothing to retry, or, as a follower, a lock attempt.
+	lastOK  atomic.Int64
+	lastErr atomic.Value // string
 }
 
 // NewRelay validates cfg and returns a relay ready to Run.
@@ -90,7 +119,24 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Relay{cfg: cfg}, nil
+	r := &Relay{cfg: cfg}
+	r.healthy()
+	return r, nil
+}
+
+// healthy records that the relay is doing its job.
+func (r *Relay) healthy() { r.lastOK.Store(time.Now().UnixNano()) }
+
+// Health returns nil when the relay did its job within the last stall
+// (leading and publishing, or following and able to ask for the lock),
+// and otherwise says for how long it has not, and why.
+func (r *Relay) Health(stall time.Duration) error {
+	since := time.Since(time.Unix(0, r.lastOK.Load()))
+	if since <= stall {
+		return nil
+	}
+	why, _ := r.lastErr.Load().(string)
+	return fmt.Errorf("outbox relay stalled for %s: %s", since.Round(time.Second), why)
 }
 
 // Run competes for leadership and, while it leads, publishes rows. It
@@ -103,6 +149,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			return nil
 		}
 		log.Warn("relay connection lost", "err", err, "was_leader", led)
+		r.lastErr.Store(err.Error())
 		wait := retry.Default.Delay(attempt)
 		if led {
 			// A leader whose connection failed stands back for two retry
@@ -124,9 +171,13 @@ func (r *Relay) Run(ctx context.Context) error {
 // lead connects, waits to win the lock and publishes until the connection
 // fails or ctx ends. led reports whether it ever held the lock.
 func (r *Relay) lead(ctx context.Context, log *slog.Logger) (led bool, err error) {
-	conn, err := pgx.Connect(ctx, r.cfg.DatabaseURL)
+	cfg, err := r.connConfig()
 	if err != nil {
-		return false, fmt.Errorf("connect: %w", err)
+		return false, err
+	}
+	conn, err := r.connect(ctx, cfg)
+	if err != nil {
+		return false, err
 	}
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -138,16 +189,31 @@ func (r *Relay) lead(ctx context.Context, log *slog.Logger) (led bool, err error
 	}
 	log.Info("relay is leader")
 	defer log.Info("relay stepped down")
-	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+	l := &lease{conn: conn, d: r.cfg.Lease}
+	if err := l.exec(ctx, "LISTEN "+Channel); err != nil {
 		return true, fmt.Errorf("listen: %w", err)
 	}
-	return true, r.publishLoop(ctx, conn)
+	return true, r.publishLoop(ctx, l)
+}
+
+func (r *Relay) connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+	cctx, cancel := context.WithTimeout(ctx, r.cfg.Lease)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(cctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	return conn, nil
 }
 
 func (r *Relay) acquire(ctx context.Context, conn *pgx.Conn) error {
 	for {
+		r.healthy()
 		var ok bool
-		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, r.cfg.LockKey).Scan(&ok); err != nil {
+		qctx, cancel := context.WithTimeout(ctx, r.cfg.Lease)
+		err := conn.QueryRow(qctx, `SELECT pg_try_advisory_lock($1)`, r.cfg.LockKey).Scan(&ok)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("try lock: %w", err)
 		}
 		if ok {
@@ -164,31 +230,54 @@ func (r *Relay) acquire(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // publishLoop relays batches back to back while rows are ready, then waits
-// for a notification, the poll interval, or a short recheck when rows exist
-// that an open transaction still holds back.
-func (r *Relay) publishLoop(ctx context.Context, conn *pgx.Conn) error {
+// for a notification, the poll interval, or a recheck when rows exist that
+// an open transaction still holds back. Rechecks start after a few
+// milliseconds and back off towards the poll interval while the same
+// transaction keeps them back (an idle session left open, say), so that a
+// long transaction elsewhere does not make the relay query in a loop.
+func (r *Relay) publishLoop(ctx context.Context, l *lease) error {
 	lastVacuum := time.Now()
+	recheck := heldBackRecheck
 	for ctx.Err() == nil {
-		n, heldBack, err := r.relayBatch(ctx, conn)
+		res, err := r.relayBatch(ctx, l)
 		if err != nil {
 			return err
+		}
+		if !res.retry {
+			r.healthy()
+		} else {
+			r.lastErr.Store("the broker fails some rows; retrying")
 		}
 		if r.sinceVacuum >= vacuumEvery || (r.sinceVacuum > 0 && time.Since(lastVacuum) > 10*time.Second) {
 			// The queue's dead entries would otherwise pile up until the
 			// next autovacuum, and every scan starts by walking them.
-			if _, err := conn.Exec(ctx, "VACUUM outbox_pending"); err != nil {
+			if err := l.exec(ctx, "VACUUM outbox_pending"); err != nil {
 				return fmt.Errorf("vacuum queue: %w", err)
 			}
 			r.sinceVacuum, lastVacuum = 0, time.Now()
 		}
-		if n == r.cfg.BatchSize {
-			continue
-		}
 		wait := r.cfg.PollInterval
-		if heldBack {
-			wait = heldBackRecheck
+		switch {
+		case res.retry:
+			// The broker failed some rows for a passing reason: try them
+			// again soon, without hammering it.
+			r.failures++
+			wait = retry.Default.Delay(r.failures)
+		case res.done > 0 || res.setAside > 0:
+			r.failures, recheck = 0, heldBackRecheck
+			if res.read == r.cfg.BatchSize {
+				continue
+			}
+			if res.heldBack {
+				wait = recheck
+			}
+		case res.heldBack:
+			wait = recheck
+			recheck = min(2*recheck, r.cfg.PollInterval)
+		default:
+			recheck = heldBackRecheck
 		}
-		if err := waitNotification(ctx, conn, wait); err != nil {
+		if err := waitNotification(ctx, l.conn, wait); err != nil {
 			return err
 		}
 	}
@@ -198,8 +287,8 @@ func (r *Relay) publishLoop(ctx context.Context, conn *pgx.Conn) error {
 // vacuumEvery is how many published rows make the leader vacuum the queue.
 const vacuumEvery = 5000
 
-// heldBackRecheck is how soon the relay looks again at rows that an open
-// transaction holds back: that transaction may commit without notifying.
+// heldBackRecheck is how soon the relay first looks again at rows that an
+// open transaction holds back: that transaction may commit without notifying.
 const heldBackRecheck = 5 * time.Millisecond
 
 func waitNotification(ctx context.Context, conn *pgx.Conn, d time.Duration) error {
@@ -213,104 +302,4 @@ func waitNotification(ctx context.Context, conn *pgx.Conn, d time.Duration) erro
 		return fmt.Errorf("wait for notification: %w", err)
 	}
 	return nil
-}
-
-type row struct {
-	id      int64
-	topic   string
-	key     string
-	value   []byte
-	headers []byte
-	ready   bool
-}
-
-// relayBatch publishes the ready prefix of the unpublished rows and marks
-// it published. heldBack reports rows that wait for an older transaction.
-func (r *Relay) relayBatch(ctx context.Context, conn *pgx.Conn) (n int, heldBack bool, err error) {
-	// The window marks the ready prefix: rows up to the first one whose
-	// transaction may still be followed by an older one. Rows past it come
-	// back without their payload, only to say that something is held back.
-	rows, err := conn.Query(ctx, `
-		SELECT id, ready, CASE WHEN ready THEN topic END, CASE WHEN ready THEN key END,
-		       CASE WHEN ready THEN value END, CASE WHEN ready THEN headers END
-		FROM (SELECT o.id, o.topic, o.key, o.value, o.headers,
-		             bool_and(o.txid < pg_snapshot_xmin(pg_current_snapshot())) OVER (ORDER BY o.id) AS ready
-		      FROM outbox o WHERE o.id = ANY(ARRAY(SELECT id FROM outbox_pending ORDER BY id LIMIT $1))) ranked
-		ORDER BY id`, r.cfg.BatchSize)
-	if err != nil {
-		return 0, false, fmt.Errorf("select rows: %w", err)
-	}
-	var batch []row
-	for rows.Next() {
-		var rw row
-		var topic, key *string
-		if err := rows.Scan(&rw.id, &rw.ready, &topic, &key, &rw.value, &rw.headers); err != nil {
-			rows.Close()
-			return 0, false, fmt.Errorf("scan row: %w", err)
-		}
-		if !rw.ready {
-			heldBack = true
-			break
-		}
-		rw.topic, rw.key = *topic, *key
-		batch = append(batch, rw)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, false, fmt.Errorf("select rows: %w", err)
-	}
-	if len(batch) == 0 {
-		return 0, heldBack, nil
-	}
-	msgs, ids, err := toMessages(batch)
-	if err != nil {
-		return 0, false, err
-	}
-	if err := r.publish(ctx, msgs); err != nil {
-		return 0, false, err
-	}
-	if _, err := conn.Exec(ctx, `WITH done AS (DELETE FROM outbox_pending WHERE id = ANY($1))
-		UPDATE outbox SET published_at = now() WHERE id = ANY($1)`, ids); err != nil {
-		return 0, false, fmt.Errorf("mark published: %w", err)
-	}
-	r.sinceVacuum += len(ids)
-	if r.cfg.OnPublished != nil {
-		r.cfg.OnPublished(len(batch))
-	}
-	return len(batch), heldBack, nil
-}
-
-// publish retries until the broker acknowledges the whole batch: a partial
-// failure resends all of it, which the consumers' inboxes absorb.
-func (r *Relay) publish(ctx context.Context, msgs []kafka.Message) error {
-	for attempt := 1; ; attempt++ {
-		err := r.cfg.Publisher.WriteMessages(ctx, msgs...)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r.cfg.Logger.Warn("relay publish failed, retrying", "component", "outbox-relay", "rows", len(msgs), "attempt", attempt, "err", err)
-		if err := retry.Default.Sleep(ctx, attempt); err != nil {
-			return err
-		}
-	}
-}
-
-func toMessages(batch []row) ([]kafka.Message, []int64, error) {
-	msgs := make([]kafka.Message, len(batch))
-	ids := make([]int64, len(batch))
-	for i, rw := range batch {
-		var hs map[string]string
-		if err := json.Unmarshal(rw.headers, &hs); err != nil {
-			return nil, nil, fmt.Errorf("outbox row %d headers: %w", rw.id, err)
-		}
-		m := kafka.Message{Topic: rw.topic, Key: []byte(rw.key), Value: rw.value}
-		for k, v := range hs {
-			m.Headers = append(m.Headers, kafka.Header{Key: k, Value: []byte(v)})
-		}
-		msgs[i], ids[i] = m, rw.id
-	}
-	return msgs, ids, nil
 }

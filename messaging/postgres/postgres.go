@@ -58,6 +58,27 @@ func IsConflict(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
 }
 
+// IsUnavailable reports whether err says the database cannot be reached or
+// cannot serve at all (the connection failed, the server is starting or
+// shutting down, no connection slot is free): waiting is the only cure.
+func IsUnavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		c := pgErr.Code
+		return strings.HasPrefix(c, "08") || c == "57P01" || c == "57P02" || c == "57P03" || c == "53300"
+	}
+	return IsTransient(err)
+}
+
+// IsDataError reports whether err is the statement's data at fault: a
+// data exception (class 22, such as a NUL in text or a value out of range)
+// or an integrity violation (class 23, such as a deferred constraint
+// refused at commit). Retrying the same data cannot help.
+func IsDataError(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && len(pgErr.Code) == 5 && (pgErr.Code[:2] == "22" || pgErr.Code[:2] == "23")
+}
+
 // IsOutOfRange reports whether err is a value too large for its column
 // (numeric_value_out_of_range): the caller's input, not the server, is at
 // fault, so a store translates it into its domain's invalid-input error.

@@ -20,10 +20,25 @@ import (
 	"github.com/purchase-saga/messaging/trace"
 )
 
-var relayed = promauto.NewCounter(prometheus.CounterOpts{
-	Name: "saga_outbox_published_total",
-	Help: "Outbox rows published by this instance's relay.",
-})
+var (
+	relayed = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "saga_outbox_published_total",
+		Help: "Outbox rows published by this instance's relay.",
+	})
+	setAside = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "saga_outbox_set_aside_total",
+		Help: "Outbox rows this instance's relay set aside because the broker refuses them (see sagactl outbox status).",
+	})
+)
+
+// relayLease is how long the relay may publish after its last round trip
+// to the database (outbox.RelayConfig.Lease); its writer's requests are
+// bounded by it too.
+const relayLease = 5 * time.Second
+
+// stallAfter is how long the relay or a consumer may keep failing before
+// /readyz reports the service not ready.
+const stallAfter = 30 * time.Second
 
 // Run serves app on ln next to /healthz, /readyz and /metrics, and runs the
 // outbox relay, the purge job, the consumers and the registered workers
@@ -31,12 +46,19 @@ var relayed = promauto.NewCounter(prometheus.CounterOpts{
 // finish, stops the relay, shuts HTTP down and closes the pool and the
 // writer, all within the configured shutdown timeout.
 func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) error {
+	relayWriter := broker.NewBoundedWriter(s.Config.KafkaBrokers, s.Log, relayLease)
+	defer relayWriter.Close()
 	relay, err := outbox.NewRelay(outbox.RelayConfig{
-		DatabaseURL: s.Config.DatabaseURL, Publisher: s.Writer, Logger: s.Log,
+		DatabaseURL: s.Config.DatabaseURL, Publisher: relayWriter, Logger: s.Log, Lease: relayLease,
 		OnPublished: func(n int) { relayed.Add(float64(n)) },
+		OnSetAside:  func(n int) { setAside.Add(float64(n)) },
 	})
 	if err != nil {
 		return err
+	}
+	s.relay = relay
+	if err := prometheus.Register(outboxCollector{pool: s.Pool}); err != nil {
+		s.Log.Warn("outbox metrics not registered", "err", err) // a second service in one process
 	}
 	if err := s.Every("@hourly", s.purge); err != nil {
 		return fmt.Errorf("schedule purge: %w", err)
@@ -138,13 +160,30 @@ func (s *Service) routes(app http.Handler) http.Handler {
 func (s *Service) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	checks := map[string]string{"database": "ok", "broker": "ok"}
+	checks := map[string]string{"database": "ok", "broker": "ok", "relay": "ok", "consumers": "ok"}
 	status := http.StatusOK
+	fail := func(check string, err error) {
+		checks[check], status = err.Error(), http.StatusServiceUnavailable
+	}
 	if err := s.Pool.Ping(ctx); err != nil {
-		checks["database"], status = err.Error(), http.StatusServiceUnavailable
+		fail("database", err)
 	}
 	if err := broker.Ping(ctx, s.Config.KafkaBrokers); err != nil {
-		checks["broker"], status = err.Error(), http.StatusServiceUnavailable
+		fail("broker", err)
+	}
+	if s.relay != nil {
+		if err := s.relay.Health(stallAfter); err != nil {
+			fail("relay", err)
+		}
+	}
+	var stalled []error
+	for _, c := range s.consumers {
+		if err := c.Health(stallAfter); err != nil {
+			stalled = append(stalled, err)
+		}
+	}
+	if err := errors.Join(stalled...); err != nil {
+		fail("consumers", err)
 	}
 	problem.JSON(w, status, checks)
 }

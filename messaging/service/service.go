@@ -15,6 +15,7 @@ import (
 
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/consumer"
+	"github.com/purchase-saga/messaging/outbox"
 	"github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/retry"
 	"github.com/purchase-saga/messaging/topic"
@@ -31,6 +32,7 @@ type Service struct {
 	Writer *kafka.Writer
 
 	cron      *cron.Cron
+	relay     *outbox.Relay
 	consumers []*consumer.Consumer
 	workers   []func(context.Context) error
 	// workCtx is set by Run before any job starts and ends at shutdown.
