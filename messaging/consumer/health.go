@@ -11,7 +11,7 @@ import (
 // letter the broker does not take, fetches that fail. An entry stays
 // from its first failure until it succeeds.
 type health struct {
-	mu      sync.Mutex
+	mu       sync.Mutex
 	troubles map[string]trouble
 }
 
