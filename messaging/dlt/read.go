@@ -2,8 +2,7 @@ package dlt
 
 import (
 	"context"
-	"fmt"
-	"sort"
+	"errors"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -41,69 +40,34 @@ func (f Filter) Match(m kafka.Message) bool {
 	return true
 }
 
-// Read returns the records of topic that match f, oldest first, reading
-// every partition from its start to its current end without joining a
-// consumer group (so it moves no one's offsets).
-func Read(ctx context.Context, brokers []string, topic string, f Filter) ([]kafka.Message, error) {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
-	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+// ErrStop, returned by Scan's callback, ends the scan without an error.
+var ErrStop = errors.New("dlt: stop scanning")
+
+// fetchBytes bounds one fetch, and so what Scan holds per partition (a
+// single record larger than that still comes whole).
+const fetchBytes = 1 << 20
+
+// Scan calls fn with each record of topic that matches f, oldest first
+// across partitions, reading every partition from its start up to the end
+// it had when Scan began (later records are left for the next run),
+// without joining a consumer group (so it moves no one's offsets). It
+// holds at most one fetch per partition, and stops after f.Limit records,
+// at the first error fn returns (ErrStop: no error), or when ctx ends.
+func Scan(ctx context.Context, brokers []string, topic string, f Filter, fn func(kafka.Message) error) error {
+	s, err := newScanner(ctx, brokers, topic, f, fetchBytes)
 	if err != nil {
-		return nil, fmt.Errorf("dlt: metadata: %w", err)
+		return err
 	}
-	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil {
-		return nil, fmt.Errorf("dlt: topic %s not found", topic)
-	}
-	var out []kafka.Message
-	for _, p := range meta.Topics[0].Partitions {
-		msgs, err := readPartition(ctx, brokers, topic, p.ID, f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, msgs...)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
-	}
-	return out, nil
+	return s.run(ctx, fn)
 }
 
-func readPartition(ctx context.Context, brokers []string, topic string, partition int, f Filter) ([]kafka.Message, error) {
-	conn, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, partition)
-	if err != nil {
-		return nil, fmt.Errorf("dlt: dial %s/%d: %w", topic, partition, err)
-	}
-	defer conn.Close()
-	first, last, err := conn.ReadOffsets()
-	if err != nil {
-		return nil, fmt.Errorf("dlt: offsets of %s/%d: %w", topic, partition, err)
-	}
-	if first >= last {
-		return nil, nil
-	}
-	if _, err := conn.Seek(first, kafka.SeekAbsolute); err != nil {
-		return nil, fmt.Errorf("dlt: seek %s/%d: %w", topic, partition, err)
-	}
+// Read returns what Scan delivers, all at once: for topics known to be
+// small, or with a Limit.
+func Read(ctx context.Context, brokers []string, topic string, f Filter) ([]kafka.Message, error) {
 	var out []kafka.Message
-	next := first
-	for next < last {
-		if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
-			return nil, err
-		}
-		batch := conn.ReadBatch(1, 16<<20)
-		for {
-			m, err := batch.ReadMessage()
-			if err != nil {
-				break
-			}
-			next = m.Offset + 1
-			if f.Match(m) {
-				out = append(out, m)
-			}
-		}
-		if err := batch.Close(); err != nil {
-			return nil, fmt.Errorf("dlt: read %s/%d: %w", topic, partition, err)
-		}
-	}
-	return out, nil
+	err := Scan(ctx, brokers, topic, f, func(m kafka.Message) error {
+		out = append(out, m)
+		return nil
+	})
+	return out, err
 }

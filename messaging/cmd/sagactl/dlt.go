@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -60,30 +59,19 @@ func dltList(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := dlt.Read(ctx, d.brokerList(), d.topic, f)
+	var p listPrinter = newTableList(out)
+	if *asJSON {
+		p = &jsonList{w: out}
+	}
+	n := 0
+	err = dlt.Scan(ctx, d.brokerList(), d.topic, f, func(m kafka.Message) error {
+		n++
+		return p.print(toRecord(m))
+	})
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		recs := make([]record, len(msgs))
-		for i, m := range msgs {
-			recs[i] = toRecord(m)
-		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(recs)
-	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FAILED AT\tPARTITION/OFFSET\tKEY\tTYPE\tREASON\tATTEMPTS\tORIGIN\tERROR")
-	for _, m := range msgs {
-		r := toRecord(m)
-		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.FailedAt, r.Partition, r.Offset, r.Key, r.Type, r.Reason, r.Attempts, r.Origin, shorten(r.Error, 80))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "%d record(s) on %s\n", len(msgs), d.topic)
-	return nil
+	return p.done(n, d.topic)
 }
 
 func shorten(s string, n int) string {
@@ -110,54 +98,61 @@ func dltReplay(ctx context.Context, args []string, out, progress io.Writer) erro
 	if *rate <= 0 || *maxN < 0 {
 		return fmt.Errorf("--rate must be positive and --max not negative")
 	}
-	msgs, err := dlt.Read(ctx, d.brokerList(), d.topic, f)
+	if *maxN > 0 && (f.Limit == 0 || *maxN < f.Limit) {
+		f.Limit = *maxN
+	}
+	r := &replayer{out: out, progress: progress, verb: "would replay", lastProgress: time.Now(),
+		tick: time.NewTicker(time.Duration(float64(time.Second) / *rate))}
+	defer r.tick.Stop()
+	if !*dryRun {
+		r.w, r.verb = broker.NewWriter(d.brokerList(), nil), "replayed"
+		defer r.w.Close()
+	}
+	err = dlt.Scan(ctx, d.brokerList(), d.topic, f, func(m kafka.Message) error { return r.replay(ctx, m) })
 	if err != nil {
 		return err
 	}
-	if *maxN > 0 && len(msgs) > *maxN {
-		msgs = msgs[:*maxN]
+	fmt.Fprintf(out, "%s %d record(s) from %s, skipped %d\n", r.verb, r.sent, d.topic, r.skipped)
+	return nil
+}
+
+// replayer sends dead letters back as the scan reads them, at a bounded
+// rate, and says what it sent (or, with no writer, would send).
+type replayer struct {
+	out, progress io.Writer
+	w             *kafka.Writer // nil for a dry run
+	verb          string
+	tick          *time.Ticker
+	sent, skipped int
+	lastProgress  time.Time
+}
+
+func (r *replayer) replay(ctx context.Context, m kafka.Message) error {
+	rec, err := dlt.Replay(m, time.Now())
+	if errors.Is(err, dlt.ErrNotReplayable) {
+		r.skipped++
+		fmt.Fprintf(r.out, "skipped %s/%d/%d key=%s: %v\n", m.Topic, m.Partition, m.Offset, m.Key, err)
+		return nil
 	}
-	var w *kafka.Writer
-	if !*dryRun {
-		w = broker.NewWriter(d.brokerList(), nil)
-		defer w.Close()
+	if err != nil {
+		return err
 	}
-	verb := "replayed"
-	if *dryRun {
-		verb = "would replay"
-	}
-	tick := time.NewTicker(time.Duration(float64(time.Second) / *rate))
-	defer tick.Stop()
-	sent, skipped := 0, 0
-	lastProgress := time.Now()
-	for i, m := range msgs {
-		rec, err := dlt.Replay(m, time.Now())
-		if errors.Is(err, dlt.ErrNotReplayable) {
-			skipped++
-			fmt.Fprintf(out, "skipped %s/%d/%d key=%s: %v\n", m.Topic, m.Partition, m.Offset, m.Key, err)
-			continue
+	if r.w != nil {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.tick.C:
 		}
-		if err != nil {
-			return err
-		}
-		if !*dryRun {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-tick.C:
-			}
-			if err := w.WriteMessages(ctx, rec); err != nil {
-				return fmt.Errorf("replay %s/%d/%d: %w (%d sent before it)", m.Topic, m.Partition, m.Offset, err, sent)
-			}
-		}
-		sent++
-		fmt.Fprintf(out, "%s %s/%d/%d -> %s key=%s type=%s message-id=%s\n", verb, m.Topic, m.Partition, m.Offset,
-			rec.Topic, rec.Key, dlt.Header(rec, envelope.HeaderType), dlt.Header(rec, envelope.HeaderMessageID))
-		if time.Since(lastProgress) >= time.Second {
-			fmt.Fprintf(progress, "progress: %d/%d\n", i+1, len(msgs))
-			lastProgress = time.Now()
+		if err := r.w.WriteMessages(ctx, rec); err != nil {
+			return fmt.Errorf("replay %s/%d/%d: %w (%d sent before it)", m.Topic, m.Partition, m.Offset, err, r.sent)
 		}
 	}
-	fmt.Fprintf(out, "%s %d record(s) from %s, skipped %d\n", verb, sent, d.topic, skipped)
+	r.sent++
+	fmt.Fprintf(r.out, "%s %s/%d/%d -> %s key=%s type=%s message-id=%s\n", r.verb, m.Topic, m.Partition, m.Offset,
+		rec.Topic, rec.Key, dlt.Header(rec, envelope.HeaderType), dlt.Header(rec, envelope.HeaderMessageID))
+	if time.Since(r.lastProgress) >= time.Second {
+		fmt.Fprintf(r.progress, "progress: %d sent, %d skipped\n", r.sent, r.skipped)
+		r.lastProgress = time.Now()
+	}
 	return nil
 }

@@ -213,3 +213,32 @@ func TestReplayOfARejectionSendsTheRefusedCommand(t *testing.T) {
 			env.Type, env.ID, dlt.Header(got[0], envelope.HeaderType))
 	}
 }
+
+func TestListPrintsEveryRecordOfALongTopic(t *testing.T) {
+	b := testbroker.New(t, 3, "stock", "stock.dlt")
+	var many []deadSpec
+	for i := range 250 {
+		many = append(many, deadSpec{fmt.Sprintf("o%03d", i), dlt.ReasonError, time.Duration(250-i) * time.Second})
+	}
+	seed(t, b, many)
+	if got, want := len(listKeys(t, b, "--limit", "0")), 250; got != want {
+		t.Errorf("dlt list --json --limit 0 printed %d records, want %d", got, want)
+	}
+	keys := listKeys(t, b, "--limit", "120")
+	if got, want := len(keys), 120; got != want {
+		t.Fatalf("dlt list --json --limit 120 printed %d records, want %d", got, want)
+	}
+	if got, want := keys[0]+".."+keys[119], "o000..o119"; got != want {
+		t.Errorf("dlt list --limit 120 printed %s, want the oldest first, %s", got, want)
+	}
+	if got := listKeys(t, b, "--key", "nobody"); len(got) != 0 {
+		t.Errorf("dlt list --key nobody printed %v", got)
+	}
+	out, err := sagactl(t, b, "dlt", "list", "--topic", "stock.dlt", "--limit", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Count(out, "stock/0/"), 250; got != want || !strings.HasSuffix(out, "250 record(s) on stock.dlt\n") {
+		t.Errorf("dlt list --limit 0 printed %d rows (want %d) ending %q", got, want, out[max(0, len(out)-60):])
+	}
+}
