@@ -1,0 +1,150 @@
+package consumer_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/purchase-saga/messaging/consumer"
+	"github.com/purchase-saga/messaging/dlt"
+	"github.com/purchase-saga/messaging/envelope"
+)
+
+// A failure of the batch as a whole that is neither transient nor any one
+// message's fault (here the inbox is missing, as a statement timeout or a
+// full disk would also fail it) must hold the partition: the consumer
+// retries, commits no offset past the batch, and applies every message
+// once the database is fixed.
+func TestBatchWideFailureIsRetriedNotSkipped(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.db.Pool.Exec(ctx, `ALTER TABLE inbox RENAME TO inbox_away`); err != nil {
+		t.Fatal(err)
+	}
+	f.start(3)
+	const n = 30
+	var msgs []envelope.Message
+	for seq := 1; seq <= n; seq++ {
+		msgs = append(msgs, f.message("k", seq))
+	}
+	before := retriesOf(t, in)
+	f.send("k", msgs[:n/2]...)
+	f.send("k", msgs[n/2:]...)
+	// The consumer has met the failure and retried past the split into
+	// single messages, and still committed nothing.
+	deadline := time.Now().Add(15 * time.Second)
+	for retriesOf(t, in)-before < 6 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the consumer retried %v times in 15s, want at least 6", retriesOf(t, in)-before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := committed(t, f.broker); got != 0 {
+		t.Errorf("offsets committed while the inbox was missing: %d", got)
+	}
+	if _, err := f.db.Pool.Exec(ctx, `ALTER TABLE inbox_away RENAME TO inbox`); err != nil {
+		t.Fatal(err)
+	}
+	f.waitApplied(msgs[n-1], 20*time.Second)
+	for _, m := range msgs {
+		f.waitApplied(m, 5*time.Second)
+	}
+	f.assertOrdered(map[string]int{"k": n})
+	if dead := f.broker.ReadAll(t, inDLT, 0, time.Second); len(dead) != 0 {
+		t.Errorf("%d messages dead-lettered for a failure that was not theirs", len(dead))
+	}
+}
+
+// A handler that panics must not kill the process: its message goes to
+// the dead-letter topic as poison, once, and the next one is applied.
+func TestHandlerPanicIsDeadLetteredAsPoison(t *testing.T) {
+	f := newFixture(t)
+	f.fail = func(d consumer.Delivery) error {
+		if d.Message.Type == "test.panic" {
+			var m map[string]int
+			m["boom"]++ // nil map: panics
+		}
+		return nil
+	}
+	f.start(5)
+	bad, err := envelope.New("test.panic", "k", map[string]int{"seq": 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := f.message("k", 1)
+	f.send("k", bad, next)
+	f.waitApplied(next, 10*time.Second)
+	dead := f.broker.ReadAll(t, inDLT, 1, 10*time.Second)
+	if len(dead) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dead))
+	}
+	if got, want := dlt.Header(dead[0], dlt.HeaderReason), dlt.ReasonPoison; got != want {
+		t.Errorf("reason %q, want %q", got, want)
+	}
+	if got := dlt.Header(dead[0], dlt.HeaderError); !strings.Contains(got, "panicked") {
+		t.Errorf("dlt-error %q does not say the handler panicked", got)
+	}
+	if got := f.callsOf(bad); got != 1 {
+		t.Errorf("panicking message handled %d times, want 1", got)
+	}
+}
+
+// A poison record near the broker's limit makes a dead letter (the record
+// plus its headers) over it: the dead letter must still be written, cut
+// down and saying so, and the partition must move on.
+func TestDeadLetterTooLargeForTheBrokerIsCutAndThePartitionMovesOn(t *testing.T) {
+	f := newFixture(t)
+	f.start(5)
+	// Just under the writer's limit: it reaches the consumer, and its
+	// dead letter, with the dlt-* headers added, is over the limit.
+	huge := kafka.Message{Topic: in, Key: []byte("k"), Value: []byte(strings.Repeat("x", 512<<10-200)),
+		Headers: []kafka.Header{{Key: "note", Value: []byte(strings.Repeat("n", 100))}}}
+	f.sendRaw(huge)
+	next := f.message("k", 1)
+	f.send("k", next)
+	f.waitApplied(next, 15*time.Second)
+	dead := f.broker.ReadAll(t, inDLT, 1, 10*time.Second)
+	if len(dead) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dead))
+	}
+	d := dead[0]
+	if got, want := dlt.Header(d, dlt.HeaderReason), dlt.ReasonPoison; got != want {
+		t.Errorf("reason %q, want %q", got, want)
+	}
+	if dlt.Header(d, dlt.HeaderTruncated) == "" {
+		t.Errorf("a cut dead letter does not say so in %s", dlt.HeaderTruncated)
+	}
+	if got, want := dlt.Header(d, dlt.HeaderOriginalOffset), fmt.Sprint(0); got != want {
+		t.Errorf("original offset %q, want %q", got, want)
+	}
+	if len(d.Value) == 0 || len(d.Value) >= len(huge.Value) || string(d.Value) != string(huge.Value[:len(d.Value)]) {
+		t.Errorf("dead letter value: %d bytes, want a non-empty prefix of the %d-byte original", len(d.Value), len(huge.Value))
+	}
+}
+
+// retriesOf reads saga_consumer_retries_total for topic.
+func retriesOf(t *testing.T, topic string) float64 {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range families {
+		if mf.GetName() != "saga_consumer_retries_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "topic" && l.GetValue() == topic {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
