@@ -3,14 +3,13 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/purchase-saga/messaging/problem"
 	"github.com/purchase-saga/order-service/internal/order"
@@ -44,12 +43,17 @@ func (a *API) place(w http.ResponseWriter, r *http.Request) {
 		problem.WriteErr(w, err)
 		return
 	}
-	var req saga.PlaceRequest
-	if err := problem.Decode(w, r, &req, false); err != nil {
+	key := r.Header.Get("Idempotency-Key")
+	if err := checkIdempotencyKey(key); err != nil {
 		problem.WriteErr(w, err)
 		return
 	}
-	o, created, err := a.Saga.Place(r.Context(), req, r.Header.Get("Idempotency-Key"))
+	req, err := decodePlace(w, r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	o, created, err := a.Saga.Place(r.Context(), req, key)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -74,9 +78,9 @@ func (a *API) get(w http.ResponseWriter, r *http.Request) {
 		problem.WriteErr(w, err)
 		return
 	}
-	id := r.PathValue("id")
-	if _, err := uuid.Parse(id); err != nil {
-		problem.Error(w, http.StatusNotFound, fmt.Sprintf("no order %q", id))
+	id, ok := orderID(r.PathValue("id"))
+	if !ok {
+		problem.Error(w, http.StatusNotFound, "no such order: an order id is a UUID such as 01900000-0000-7000-8000-000000000000")
 		return
 	}
 	o, err := a.Saga.Get(r.Context(), a.Waiter, id, wait)
@@ -96,16 +100,20 @@ type Page struct {
 
 func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := postgres.Filter{CustomerID: q.Get("customer_id"), Status: order.Status(q.Get("status")), After: q.Get("after"), Limit: 50}
+	f := postgres.Filter{CustomerID: q.Get("customer_id"), Status: order.Status(q.Get("status")), Limit: 50}
 	var problems []string
 	switch f.Status {
 	case "", order.Pending, order.Completed, order.Failed:
 	default:
-		problems = append(problems, fmt.Sprintf("status %q is not PENDING, COMPLETED or FAILED", f.Status))
+		problems = append(problems, "status is not PENDING, COMPLETED or FAILED")
 	}
-	if f.After != "" {
-		if _, err := uuid.Parse(f.After); err != nil {
-			problems = append(problems, fmt.Sprintf("after %q is not an order id", f.After))
+	if f.CustomerID != "" && !order.ValidID(f.CustomerID) {
+		problems = append(problems, fmt.Sprintf("customer_id must be 1 to %d characters", order.MaxIDLength))
+	}
+	if after := q.Get("after"); after != "" {
+		var ok bool
+		if f.After, ok = orderID(after); !ok {
+			problems = append(problems, "after is not an order id (the next of the previous page)")
 		}
 	}
 	if s := q.Get("limit"); s != "" {
@@ -142,6 +150,10 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 // prices against.
 func (a *API) catalogItem(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if !order.ValidID(id) {
+		problem.Error(w, http.StatusNotFound, "no such item in the catalog")
+		return
+	}
 	items, err := postgres.Items(r.Context(), a.Saga.Pool, []string{id})
 	if err != nil {
 		a.fail(w, r, err)
@@ -169,19 +181,22 @@ func parseWait(r *http.Request) (time.Duration, error) {
 
 // fail maps domain errors to problems, once, at the edge.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	problem.Fail(w, r, a.Log, err, func(err error) *problem.Details {
-		var invalid *order.ValidationError
-		switch {
-		case errors.As(err, &invalid):
-			return &problem.Details{Type: "about:blank", Title: "Unprocessable Entity",
-				Status: http.StatusUnprocessableEntity, Detail: invalid.Error(), Errors: invalid.Problems}
-		case errors.Is(err, order.ErrNotFound):
-			return problem.New(http.StatusNotFound, "no such order")
-		case errors.Is(err, order.ErrIdempotencyKey):
-			return problem.New(http.StatusConflict, "Idempotency-Key was used with a different request")
-		case r.Context().Err() != nil:
-			return problem.New(http.StatusServiceUnavailable, "request cancelled")
-		}
-		return nil
-	})
+	problem.Fail(w, r, a.Log, err, func(err error) *problem.Details { return known(r.Context(), err) })
+}
+
+// known is the problem a domain error stands for, nil for an internal one.
+func known(ctx context.Context, err error) *problem.Details {
+	var invalid *order.ValidationError
+	switch {
+	case errors.As(err, &invalid):
+		return &problem.Details{Type: "about:blank", Title: "Unprocessable Entity",
+			Status: http.StatusUnprocessableEntity, Detail: invalid.Error(), Errors: invalid.Problems}
+	case errors.Is(err, order.ErrNotFound):
+		return problem.New(http.StatusNotFound, "no such order")
+	case errors.Is(err, order.ErrIdempotencyKey):
+		return problem.New(http.StatusConflict, "Idempotency-Key was used with a different request")
+	case ctx.Err() != nil:
+		return problem.New(http.StatusServiceUnavailable, "request cancelled")
+	}
+	return nil
 }

@@ -75,6 +75,23 @@ func (f *fixture) do(method, path, contentType, body string, headers ...string) 
 	return resp.StatusCode, resp.Header, out
 }
 
+// raw sends body and returns the answer's body as it came.
+func (f *fixture) raw(method, path, contentType, body string) string {
+	f.t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 const book1 = `{"customer_id":"c1","lines":[{"item_id":"book","quantity":1}]}`
 
 func TestPlaceAndGet(t *testing.T) {

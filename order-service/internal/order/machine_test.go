@@ -12,7 +12,11 @@ var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 const timeout = 30 * time.Second
 
 func newOrder() Order {
-	return New("o1", "c1", []Line{{ItemID: "book", Quantity: 2, UnitPriceCents: 500}}, "EUR", t0, timeout)
+	o, err := New("o1", "c1", []Line{{ItemID: "book", Quantity: 2, UnitPriceCents: 500}}, "EUR", t0, timeout)
+	if err != nil {
+		panic(err) // a fixed, small order always prices
+	}
+	return o
 }
 
 // event is a reply, or the timeout when timeout is true.
@@ -218,7 +222,10 @@ func TestTimeoutBeforeDeadlineAndAcknowledgementWithoutCompensation(t *testing.T
 }
 
 func TestAmountIsPricedFromLines(t *testing.T) {
-	o := New("o", "c", []Line{{ItemID: "a", Quantity: 2, UnitPriceCents: 250}, {ItemID: "b", Quantity: 1, UnitPriceCents: 99}}, "EUR", t0, timeout)
+	o, err := New("o", "c", []Line{{ItemID: "a", Quantity: 2, UnitPriceCents: 250}, {ItemID: "b", Quantity: 1, UnitPriceCents: 99}}, "EUR", t0, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got, want := o.AmountCents, int64(599); got != want {
 		t.Errorf("amount %d, want %d", got, want)
 	}

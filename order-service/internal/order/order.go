@@ -89,18 +89,19 @@ type Steps struct {
 	Payment Step `json:"payment"`
 }
 
-// New returns a pending order with both steps pending.
-func New(id, customerID string, lines []Line, currency string, now time.Time, timeout time.Duration) Order {
-	var amount int64
-	for _, l := range lines {
-		amount += l.Quantity * l.UnitPriceCents
+// New returns a pending order with both steps pending. Its amount is the
+// Total of lines; an amount that would overflow is a *ValidationError.
+func New(id, customerID string, lines []Line, currency string, now time.Time, timeout time.Duration) (Order, error) {
+	amount, err := Total(lines)
+	if err != nil {
+		return Order{}, err
 	}
 	pending := Step{Status: StepPending, UpdatedAt: now}
 	return Order{
 		ID: id, CustomerID: customerID, Lines: lines, AmountCents: amount, Currency: currency,
 		Status: Pending, Steps: Steps{Stock: pending, Payment: pending},
 		CreatedAt: now, UpdatedAt: now, Deadline: now.Add(timeout),
-	}
+	}, nil
 }
 
 // Terminal reports whether the order has completed or failed.

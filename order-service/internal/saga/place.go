@@ -38,31 +38,46 @@ func (r PlaceRequest) hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (r PlaceRequest) validate() error {
+// Validate lists every problem with r as a *order.ValidationError: ids
+// of 1 to order.MaxIDLength characters, 1 to order.MaxLines lines of
+// distinct items, quantities from 1 to order.MaxQuantity. A problem
+// quotes an id only once it is known to be short.
+func (r PlaceRequest) Validate() error {
 	var problems []string
-	if r.CustomerID == "" {
-		problems = append(problems, "customer_id is required")
+	if !order.ValidID(r.CustomerID) {
+		problems = append(problems, fmt.Sprintf("customer_id must be 1 to %d characters of UTF-8 text without NUL", order.MaxIDLength))
 	}
-	if len(r.Lines) == 0 {
+	switch {
+	case len(r.Lines) == 0:
 		problems = append(problems, "lines must not be empty")
+	case len(r.Lines) > order.MaxLines:
+		problems = append(problems, fmt.Sprintf("an order has at most %d lines, not %d", order.MaxLines, len(r.Lines)))
 	}
 	seen := map[string]bool{}
 	for i, l := range r.Lines {
-		switch {
-		case l.ItemID == "":
-			problems = append(problems, fmt.Sprintf("lines[%d].item_id is required", i))
-		case seen[l.ItemID]:
-			problems = append(problems, fmt.Sprintf("lines[%d]: item %q appears on more than one line", i, l.ItemID))
-		}
-		seen[l.ItemID] = true
-		if l.Quantity < 1 {
-			problems = append(problems, fmt.Sprintf("lines[%d].quantity must be at least 1", i))
-		}
+		problems = append(problems, l.problems(i, seen)...)
 	}
 	if len(problems) > 0 {
 		return &order.ValidationError{Problems: problems}
 	}
 	return nil
+}
+
+// problems lists what is wrong with line i; seen holds the items of the
+// lines before it.
+func (l LineRequest) problems(i int, seen map[string]bool) []string {
+	var problems []string
+	switch {
+	case !order.ValidID(l.ItemID):
+		problems = append(problems, fmt.Sprintf("lines[%d].item_id must be 1 to %d characters of UTF-8 text without NUL", i, order.MaxIDLength))
+	case seen[l.ItemID]:
+		problems = append(problems, fmt.Sprintf("lines[%d]: item %q appears on more than one line", i, l.ItemID))
+	}
+	seen[l.ItemID] = true
+	if l.Quantity < 1 || l.Quantity > order.MaxQuantity {
+		problems = append(problems, fmt.Sprintf("lines[%d].quantity must be from 1 to %d", i, order.MaxQuantity))
+	}
+	return problems
 }
 
 // Place validates and prices a request against the catalog and, in one
@@ -71,7 +86,7 @@ func (r PlaceRequest) validate() error {
 // returns the order it created first (created false); the same key with
 // another request gives order.ErrIdempotencyKey.
 func (s *Saga) Place(ctx context.Context, req PlaceRequest, idempotencyKey string) (o order.Order, created bool, err error) {
-	if err := req.validate(); err != nil {
+	if err := req.Validate(); err != nil {
 		return order.Order{}, false, err
 	}
 	if idempotencyKey != "" {
@@ -145,7 +160,7 @@ func (s *Saga) price(ctx context.Context, req PlaceRequest) (order.Order, error)
 	if err != nil {
 		return order.Order{}, fmt.Errorf("saga: order id: %w", err)
 	}
-	return order.New(id.String(), req.CustomerID, lines, s.Currency, s.now(), s.Timeout), nil
+	return order.New(id.String(), req.CustomerID, lines, s.Currency, s.now(), s.Timeout)
 }
 
 // firstMessages are the commands to both participants and order.placed.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/dlt"
+	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/topic"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
@@ -97,10 +98,7 @@ func technicalReason(d consumer.Delivery) string {
 		reason = dlt.ReasonError
 	}
 	if msg := d.Headers[dlt.HeaderError]; msg != "" {
-		if len(msg) > 200 {
-			msg = msg[:200]
-		}
-		return reason + ": " + msg
+		return reason + ": " + envelope.Truncate(msg, 200)
 	}
 	return reason
 }
