@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// load places orders from four concurrent clients for about a second and
-// a half, calling fault once the load is under way, and returns the ids.
+// load places orders from four concurrent clients, about 160 over a
+// second and a half, calls fault once a quarter of them are placed, and
+// returns the ids. The clients report errors to the test's goroutine,
+// which alone fails the test.
 func (s *stack) load(t *testing.T, fault func()) ([]string, map[string]int64, map[string]int64) {
 	t.Helper()
 	items := map[string]int64{"red": 40, "green": 40, "blue": 40}
@@ -24,44 +27,67 @@ func (s *stack) load(t *testing.T, fault func()) ([]string, map[string]int64, ma
 		s.account(c, 3000)
 	}
 	names := []string{"red", "green", "blue"}
-	const orders = 160
+	const orders, clients = 160, 4
 	ids := make([]string, orders)
+	var placed atomic.Int64
+	errs := make(chan error, clients)
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for w := range 4 {
+	defer func() { close(stop); wg.Wait() }() // also when the test fails below
+	for w := range clients {
 		wg.Go(func() {
-			for i := w; i < orders; i += 4 {
+			for i := w; i < orders; i += clients {
 				lines := []line{{names[i%3], int64(1 + i%3)}}
 				if i%5 == 0 {
 					lines = append(lines, line{names[(i+1)%3], 1})
 				}
-				ids[i] = s.placeRetrying(fmt.Sprintf("load-%d", i), fmt.Sprintf("cust-%02d", rand.IntN(20)), lines...)
-				time.Sleep(25 * time.Millisecond)
+				id, err := s.placeRetrying(stop, fmt.Sprintf("load-%d", i), fmt.Sprintf("cust-%02d", rand.IntN(20)), lines...)
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids[i] = id
+				placed.Add(1)
+				select {
+				case <-stop:
+					return
+				case <-time.After(25 * time.Millisecond):
+				}
 			}
 		})
 	}
-	time.Sleep(500 * time.Millisecond)
+	waitFor(t, 60*time.Second, "the load to get under way", func() bool { return placed.Load() >= orders/4 || len(errs) > 0 })
 	fault()
 	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
 	return ids, items, deposits
 }
 
-// placeRetrying places an order, retrying while order-service is down.
-// The Idempotency-Key makes a retry of a request whose answer was lost
-// return the order it created instead of placing a second one.
-func (s *stack) placeRetrying(key, customer string, lines ...line) string {
-	s.t.Helper()
+// placeRetrying places an order, retrying while order-service is down,
+// for a minute at most or until stop closes. The Idempotency-Key makes a
+// retry of a request whose answer was lost return the order it created
+// instead of placing a second one. It runs on the load's goroutines, so it
+// reports failure instead of failing the test.
+func (s *stack) placeRetrying(stop <-chan struct{}, key, customer string, lines ...line) (string, error) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var o orderView
 		code, err := s.request("POST", s.url("order", "/orders"), map[string]any{"customer_id": customer, "lines": lines}, &o,
 			"Idempotency-Key", key)
 		if err == nil && (code == 201 || code == 200) {
-			return o.ID
+			return o.ID, nil
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("could not place an order for a minute: %d %v", code, err)
+			return "", fmt.Errorf("could not place order %s for a minute: %d %v", key, code, err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-stop:
+			return "", fmt.Errorf("order %s not placed: the load was stopped", key)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 

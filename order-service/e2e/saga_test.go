@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -84,11 +85,15 @@ func TestFiftyBuyersRaceForTenUnits(t *testing.T) {
 		s.account(fmt.Sprintf("buyer-%02d", i), 1000)
 	}
 	ids := make([]string, buyers)
+	errs := make([]error, buyers) // the buyers' goroutines report; only the test's fails
 	var wg sync.WaitGroup
 	for i := range buyers {
-		wg.Go(func() { ids[i] = s.place(fmt.Sprintf("buyer-%02d", i), line{"ticket", 1}).ID })
+		wg.Go(func() { ids[i], errs[i] = s.tryPlace(fmt.Sprintf("buyer-%02d", i), line{"ticket", 1}) })
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 
 	completed := 0
 	var money int64
@@ -252,6 +257,17 @@ func TestTimeoutThenLateSuccessIsCompensated(t *testing.T) {
 	if got := s.balance("erin"); got != 10_000 {
 		t.Errorf("balance %d, want 10000 after the refund", got)
 	}
+}
+
+// tryPlace places an order and returns its id, or an error instead of
+// failing the test: for goroutines other than the test's.
+func (s *stack) tryPlace(customer string, lines ...line) (string, error) {
+	var o orderView
+	code, err := s.request("POST", s.url("order", "/orders"), map[string]any{"customer_id": customer, "lines": lines}, &o)
+	if err == nil && code != 201 {
+		err = fmt.Errorf("POST /orders for %s: status %d, want 201", customer, code)
+	}
+	return o.ID, err
 }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {

@@ -118,7 +118,13 @@ func TestReplayDryRunSendsNothing(t *testing.T) {
 	if !strings.Contains(out, "would replay 3 record(s)") {
 		t.Errorf("dry run printed %q, want it to name the 3 records it would send", out)
 	}
-	if got := b.ReadAll(t, "stock", 0, 500*time.Millisecond); len(got) != 0 {
+	// A replay's writes are acknowledged before it returns: whatever it
+	// sent is below the topic's end now, so there is nothing to wait for.
+	got, err := dlt.Read(context.Background(), b.Addrs, "stock", dlt.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
 		t.Errorf("dry run sent %d records", len(got))
 	}
 }
