@@ -67,6 +67,7 @@ func (r *Relay) relayBatch(ctx context.Context, l *lease) (batchResult, error) {
 // whose transaction may still be followed by an older one. Rows past it
 // come back without their payload, only to say that something is held back.
 func (r *Relay) readBatch(ctx context.Context, l *lease) (batch []row, heldBack bool, err error) {
+	r.scans.Add(1)
 	err = l.query(ctx, func(ctx context.Context, conn *pgx.Conn) error {
 		batch, heldBack = nil, false
 		rows, err := conn.Query(ctx, `

@@ -111,6 +111,8 @@ type Relay struct {
 	// pass that left nothing to retry, or, as a follower, a lock attempt.
 	lastOK  atomic.Int64
 	lastErr atomic.Value // string
+	// scans counts the queue reads, for tests of the relay's pacing.
+	scans atomic.Int64
 }
 
 // NewRelay validates cfg and returns a relay ready to Run.

@@ -44,7 +44,7 @@ func RetryFailed(ctx context.Context, pool *pgxpool.Pool, ids []int64) (int64, e
 	err := pool.QueryRow(ctx, `
 		WITH retried AS (
 			UPDATE outbox SET failed_at = NULL, error = NULL
-			WHERE failed_at IS NOT NULL AND (cardinality($1::bigint[]) = 0 OR id = ANY($1))
+			WHERE failed_at IS NOT NULL AND (coalesce(cardinality($1::bigint[]), 0) = 0 OR id = ANY($1))
 			RETURNING id),
 		queued AS (INSERT INTO outbox_pending SELECT id FROM retried ON CONFLICT DO NOTHING RETURNING id)
 		SELECT count(*) FROM queued`, ids).Scan(&n)

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/outbox"
@@ -63,7 +67,7 @@ func outboxStatus(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("no database: give --db NAME=URL or set ORDER_DATABASE_URL, STOCK_DATABASE_URL, PAYMENT_DATABASE_URL: %w", errUsage)
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DATABASE\tUNPUBLISHED\tOLDEST UNPUBLISHED")
+	fmt.Fprintln(tw, "DATABASE\tUNPUBLISHED\tOLDEST UNPUBLISHED\tFAILED")
 	var failed []string
 	for _, spec := range dbs {
 		name, url, ok := strings.Cut(spec, "=")
@@ -80,7 +84,7 @@ func outboxStatus(ctx context.Context, args []string, out io.Writer) error {
 		if st.Unpublished > 0 {
 			age = st.OldestAge.Round(1e6).String()
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", name, st.Unpublished, age)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\n", name, st.Unpublished, age, st.Failed)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -98,4 +102,82 @@ func status(ctx context.Context, url string) (outbox.Status, error) {
 	}
 	defer pool.Close()
 	return outbox.ReadStatus(ctx, pool)
+}
+
+// idList collects repeated --id N flags.
+type idList []int64
+
+func (l *idList) String() string { return fmt.Sprint(*l) }
+func (l *idList) Set(v string) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		return fmt.Errorf("%q is not an outbox row id", v)
+	}
+	*l = append(*l, n)
+	return nil
+}
+
+// oneDatabase opens the database named by the --db NAME=URL flag.
+func oneDatabase(ctx context.Context, spec string) (*pgxpool.Pool, error) {
+	if spec == "" {
+		return nil, fmt.Errorf("--db NAME=URL is required: %w", errUsage)
+	}
+	_, url, ok := strings.Cut(spec, "=")
+	if !ok {
+		return nil, fmt.Errorf("--db %q: want NAME=URL: %w", spec, errUsage)
+	}
+	return postgres.Connect(ctx, url, 1)
+}
+
+func outboxFailed(ctx context.Context, args []string, out io.Writer) error {
+	fs := newFlags("outbox failed")
+	db := fs.String("db", "", "NAME=URL of the database")
+	limit := fs.Int("limit", 50, "rows to list at most")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	pool, err := oneDatabase(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	rows, err := outbox.ListFailed(ctx, pool, *limit)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTOPIC\tKEY\tBYTES\tFAILED AT\tERROR")
+	for _, f := range rows {
+		fmt.Fprintf(tw, "%d\t%s\t%.40s\t%d\t%s\t%s\n", f.ID, f.Topic, f.Key, f.Bytes, f.FailedAt.UTC().Format(time.RFC3339), f.Error)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d row(s) set aside shown (limit %d)\n", len(rows), *limit)
+	return nil
+}
+
+func outboxRetry(ctx context.Context, args []string, out io.Writer) error {
+	fs := newFlags("outbox retry")
+	db := fs.String("db", "", "NAME=URL of the database")
+	var ids idList
+	fs.Var(&ids, "id", "id of a row set aside (repeatable)")
+	all := fs.Bool("all", false, "queue every row set aside")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (len(ids) == 0) == !*all {
+		return fmt.Errorf("give --id N (repeatable) or --all, not both: %w", errUsage)
+	}
+	pool, err := oneDatabase(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n, err := outbox.RetryFailed(ctx, pool, ids)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "queued %d row(s) for the relay\n", n)
+	return nil
 }

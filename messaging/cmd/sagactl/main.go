@@ -4,6 +4,8 @@
 //	sagactl dlt replay --topic stock.dlt [same filters] [--dry-run] [--max N] [--rate 50]
 //	sagactl topics create [--partitions 6] [--replication 1]
 //	sagactl outbox status [--db order=URL ...]
+//	sagactl outbox failed --db order=URL [--limit 50]
+//	sagactl outbox retry  --db order=URL (--id N ... | --all)
 //
 // Brokers come from --brokers or KAFKA_BROKERS (default 127.0.0.1:9092).
 package main
@@ -23,6 +25,8 @@ const usage = `usage:
   sagactl dlt replay --topic TOPIC [--reason R] [--key K] [--since 1h] [--limit N] [--dry-run] [--max N] [--rate 50]
   sagactl topics create [--partitions 6] [--replication 1]
   sagactl outbox status [--db NAME=URL ...]   (default: ORDER_/STOCK_/PAYMENT_DATABASE_URL)
+  sagactl outbox failed --db NAME=URL [--limit 50]      rows set aside: the broker refuses them
+  sagactl outbox retry  --db NAME=URL (--id N ... | --all)   queue rows set aside again
 common flags: --brokers host:port,... (default $KAFKA_BROKERS or 127.0.0.1:9092)
 `
 
@@ -56,6 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return topicsCreate(ctx, args[2:], stdout)
 	case "outbox status":
 		return outboxStatus(ctx, args[2:], stdout)
+	case "outbox failed":
+		return outboxFailed(ctx, args[2:], stdout)
+	case "outbox retry":
+		return outboxRetry(ctx, args[2:], stdout)
 	}
 	return errUsage
 }
