@@ -19,29 +19,36 @@ type putItemRequest struct {
 	Currency   string `json:"currency"`
 }
 
-func (a *API) putItem(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+// decodeItem reads and validates PUT /items/{id}'s body for item id. Its
+// errors are a *problem.Details (4xx) or wrap stock.ErrInvalid (422).
+func decodeItem(w http.ResponseWriter, r *http.Request, id, currency string) (stock.Details, error) {
 	var req putItemRequest
 	if err := problem.Decode(w, r, &req, false); err != nil {
-		a.fail(w, r, err)
-		return
+		return stock.Details{}, err
 	}
 	if req.PriceCents == nil {
-		a.fail(w, r, fmt.Errorf("%w: price_cents is required", stock.ErrInvalid))
-		return
+		return stock.Details{}, fmt.Errorf("%w: price_cents is required", stock.ErrInvalid)
+	}
+	if err := stock.ValidateID(id); err != nil {
+		return stock.Details{}, err
 	}
 	d := stock.Details{Name: req.Name, PriceCents: *req.PriceCents, Currency: req.Currency}
-	if err := stock.ValidateID(id); err != nil {
-		a.fail(w, r, err)
-		return
+	if err := d.Validate(currency); err != nil {
+		return stock.Details{}, err
 	}
-	if err := d.Validate(a.currency); err != nil {
+	return d, nil
+}
+
+func (a *API) putItem(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	d, err := decodeItem(w, r, id, a.currency)
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	var it stock.Item
 	var created bool
-	err := postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
 		it, created, err = s.PutItem(r.Context(), id, d)
 		return err
 	})
@@ -60,13 +67,17 @@ func (a *API) restock(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if err := stock.ValidateRestock(req.Quantity); err != nil {
+	id, err := existingID(r)
+	if err == nil {
+		err = stock.ValidateRestock(req.Quantity)
+	}
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	var it stock.Item
-	err := postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
-		it, err = s.Restock(r.Context(), r.PathValue("id"), req.Quantity)
+	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+		it, err = s.Restock(r.Context(), id, req.Quantity)
 		return err
 	})
 	if err != nil {
@@ -76,10 +87,25 @@ func (a *API) restock(w http.ResponseWriter, r *http.Request) {
 	problem.JSON(w, http.StatusOK, view(it))
 }
 
+// existingID is the path's item id, or stock.ErrNotFound for one that no
+// item can have (too long, a NUL, invalid UTF-8): it is never looked up.
+func existingID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if stock.ValidateID(id) != nil {
+		return "", stock.ErrNotFound
+	}
+	return id, nil
+}
+
 func (a *API) getItem(w http.ResponseWriter, r *http.Request) {
+	id, err := existingID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	var it stock.Item
-	err := postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
-		it, err = s.Item(r.Context(), r.PathValue("id"))
+	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+		it, err = s.Item(r.Context(), id)
 		return err
 	})
 	if err != nil {

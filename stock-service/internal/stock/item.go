@@ -4,10 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
-// MaxIDLength bounds item ids, which travel as Kafka keys and in URLs.
-const MaxIDLength = 200
+// Bounds of what an item and an order's line carry (SPEC section 5): ids
+// travel as Kafka keys and in URLs, names in every item.updated message.
+const (
+	MaxIDLength   = 128           // characters of an item id
+	MaxNameLength = 200           // characters of an item's name
+	MaxQuantity   = 1_000_000     // units of one order line
+	MaxRestock    = 1_000_000_000 // units of one restock, far from overflowing on_hand
+)
 
 // Item is a thing for sale with the units held for orders. Reserved never
 // exceeds OnHand: the difference is what can still be sold.
@@ -35,8 +42,11 @@ type Details struct {
 // currency is the deployment's: one currency per deployment (SPEC 4).
 func (d Details) Validate(currency string) error {
 	var errs []error
-	if strings.TrimSpace(d.Name) == "" {
+	switch {
+	case strings.TrimSpace(d.Name) == "":
 		errs = append(errs, fmt.Errorf("%w: name must not be empty", ErrInvalid))
+	case !validText(d.Name, MaxNameLength):
+		errs = append(errs, fmt.Errorf("%w: name must be at most %d characters of UTF-8 text without NUL", ErrInvalid, MaxNameLength))
 	}
 	if d.PriceCents < 0 {
 		errs = append(errs, fmt.Errorf("%w: price_cents must be at least 0", ErrInvalid))
@@ -47,18 +57,26 @@ func (d Details) Validate(currency string) error {
 	return errors.Join(errs...)
 }
 
-// ValidateID rejects ids that are empty or too long to be a sensible key.
+// ValidateID rejects ids that are empty, longer than MaxIDLength
+// characters, or not text PostgreSQL can store (invalid UTF-8, NUL).
 func ValidateID(id string) error {
-	if id == "" || len(id) > MaxIDLength {
-		return fmt.Errorf("%w: item id must have 1 to %d bytes", ErrInvalid, MaxIDLength)
+	if id == "" || !validText(id, MaxIDLength) {
+		return fmt.Errorf("%w: item id must be 1 to %d characters of UTF-8 text without NUL", ErrInvalid, MaxIDLength)
 	}
 	return nil
 }
 
-// ValidateRestock rejects a restock that would not add units.
+// validText reports whether s is valid UTF-8 of at most limit characters
+// without NUL.
+func validText(s string, limit int) bool {
+	return utf8.ValidString(s) && utf8.RuneCountInString(s) <= limit && !strings.ContainsRune(s, 0)
+}
+
+// ValidateRestock rejects a restock that would not add units or adds more
+// than MaxRestock.
 func ValidateRestock(quantity int64) error {
-	if quantity < 1 {
-		return fmt.Errorf("%w: quantity must be at least 1", ErrInvalid)
+	if quantity < 1 || quantity > MaxRestock {
+		return fmt.Errorf("%w: quantity must be from 1 to %d", ErrInvalid, MaxRestock)
 	}
 	return nil
 }

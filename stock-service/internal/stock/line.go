@@ -13,10 +13,11 @@ type Line struct {
 	Quantity int64  `json:"quantity"`
 }
 
-// Merge validates an order's lines and returns one line per item, sorted by
-// item id. Summing repeated items makes "all or none" hold for their total;
-// the sorted order is the order in which items are locked, so that two
-// orders over the same items can never wait for each other in a cycle.
+// Merge validates an order's lines (ids, quantities from 1 to MaxQuantity)
+// and returns one line per item, sorted by item id. Summing repeated items
+// makes "all or none" hold for their total; the sorted order is the order
+// in which items are locked, so that two orders over the same items can
+// never wait for each other in a cycle.
 // Every error wraps ErrInvalid.
 func Merge(lines []Line) ([]Line, error) {
 	if len(lines) == 0 {
@@ -27,8 +28,8 @@ func Merge(lines []Line) ([]Line, error) {
 		if err := ValidateID(l.ItemID); err != nil {
 			return nil, err
 		}
-		if l.Quantity < 1 {
-			return nil, fmt.Errorf("%w: quantity %d of %s is below 1", ErrInvalid, l.Quantity, l.ItemID)
+		if l.Quantity < 1 || l.Quantity > MaxQuantity {
+			return nil, fmt.Errorf("%w: quantity %d of %s is not from 1 to %d", ErrInvalid, l.Quantity, l.ItemID, MaxQuantity)
 		}
 		if sum[l.ItemID] > math.MaxInt64-l.Quantity {
 			return nil, fmt.Errorf("%w: quantity of %s overflows", ErrInvalid, l.ItemID)

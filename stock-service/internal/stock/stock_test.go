@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/purchase-saga/stock-service/internal/stock"
@@ -22,6 +23,13 @@ func TestMergeSumsSortsAndValidates(t *testing.T) {
 		{"zero quantity", []stock.Line{l("a", 0)}, nil, true},
 		{"empty item", []stock.Line{l("", 1)}, nil, true},
 		{"overflowing sum", []stock.Line{l("a", math.MaxInt64), l("a", 1)}, nil, true},
+		{"largest quantity", []stock.Line{l("a", stock.MaxQuantity)}, []stock.Line{l("a", stock.MaxQuantity)}, false},
+		{"quantity over the cap", []stock.Line{l("a", stock.MaxQuantity+1)}, nil, true},
+		{"quantity that would wrap a price", []stock.Line{l("a", 7_378_697_629_483_821)}, nil, true},
+		{"longest item id", []stock.Line{l(strings.Repeat("é", stock.MaxIDLength), 1)}, []stock.Line{l(strings.Repeat("é", stock.MaxIDLength), 1)}, false},
+		{"item id too long", []stock.Line{l(strings.Repeat("x", stock.MaxIDLength+1), 1)}, nil, true},
+		{"NUL in item id", []stock.Line{l("a\x00", 1)}, nil, true},
+		{"invalid UTF-8 in item id", []stock.Line{l("a\xff", 1)}, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,5 +73,36 @@ func TestCheckRefusesWhatCannotBeReservedWhole(t *testing.T) {
 				t.Errorf("Check = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestValidateBoundsIDsNamesAndRestocks(t *testing.T) {
+	ok := stock.Details{Name: "Book", PriceCents: 1, Currency: "EUR"}
+	tests := []struct {
+		name  string
+		err   error
+		valid bool
+	}{
+		{"id", stock.ValidateID("book-1"), true},
+		{"longest id", stock.ValidateID(strings.Repeat("é", stock.MaxIDLength)), true},
+		{"id too long", stock.ValidateID(strings.Repeat("x", stock.MaxIDLength+1)), false},
+		{"id with NUL", stock.ValidateID("a\x00b"), false},
+		{"id of invalid UTF-8", stock.ValidateID("\xff"), false},
+		{"details", ok.Validate("EUR"), true},
+		{"longest name", stock.Details{Name: strings.Repeat("é", stock.MaxNameLength), Currency: "EUR"}.Validate("EUR"), true},
+		{"name too long", stock.Details{Name: strings.Repeat("x", stock.MaxNameLength+1), Currency: "EUR"}.Validate("EUR"), false},
+		{"name of 1 MB", stock.Details{Name: strings.Repeat("x", 1<<20), Currency: "EUR"}.Validate("EUR"), false},
+		{"name with NUL", stock.Details{Name: "a\x00b", Currency: "EUR"}.Validate("EUR"), false},
+		{"restock", stock.ValidateRestock(10_000_000), true},
+		{"restock too large", stock.ValidateRestock(stock.MaxRestock + 1), false},
+		{"restock of nothing", stock.ValidateRestock(0), false},
+	}
+	for _, tt := range tests {
+		if got := tt.err == nil; got != tt.valid {
+			t.Errorf("%s: err %v, want valid %v", tt.name, tt.err, tt.valid)
+		}
+		if tt.err != nil && !errors.Is(tt.err, stock.ErrInvalid) {
+			t.Errorf("%s: err %v, want stock.ErrInvalid", tt.name, tt.err)
+		}
 	}
 }
