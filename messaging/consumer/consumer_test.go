@@ -38,7 +38,9 @@ type fixture struct {
 	broker *testbroker.Broker
 	w      *kafka.Writer
 	// fail, when set, decides per message whether the handler errs.
-	fail  func(d consumer.Delivery) error
+	fail func(d consumer.Delivery) error
+	// wrap, when set, is the consumer's handler in place of handle.
+	wrap  consumer.Handler
 	calls sync.Map // message id -> *atomic.Int64
 }
 
@@ -75,6 +77,13 @@ func (f *fixture) handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) er
 	return err
 }
 
+func (f *fixture) handler() consumer.Handler {
+	if f.wrap != nil {
+		return f.wrap
+	}
+	return f.handle
+}
+
 func (f *fixture) callsOf(m envelope.Message) int64 {
 	c, ok := f.calls.Load(m.ID.String())
 	if !ok {
@@ -93,7 +102,7 @@ func (f *fixture) startBatch(maxAttempts, batchSize int) {
 	c, err := consumer.New(consumer.Config{
 		Reader:      broker.NewReader(f.broker.Addrs, group, []string{in}, broker.ReaderOptions{SessionTimeout: time.Second}, nil),
 		Pool:        f.db.Pool,
-		Handler:     f.handle,
+		Handler:     f.handler(),
 		DeadLetters: f.w,
 		Service:     "test-service",
 		MaxAttempts: maxAttempts,

@@ -191,13 +191,14 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	if err != nil {
 		return err
 	}
+	hctx, committed := postgres.WithAfterCommit(ctx)
 	for i, d := range ds {
 		if !fresh[d.Message.ID] {
 			duplicates.WithLabelValues(d.Topic).Inc()
 			continue
 		}
 		delete(fresh, d.Message.ID) // a second copy in the same batch is a duplicate too
-		if err := c.applyIn(ctx, tx, d); err != nil {
+		if err := c.applyIn(hctx, tx, d); err != nil {
 			if postgres.IsTransient(err) {
 				return err
 			}
@@ -207,6 +208,7 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	committed()
 	return nil
 }
 

@@ -2,10 +2,14 @@ package consumer_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
@@ -13,6 +17,7 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/postgres"
 )
 
 // A failure of the batch as a whole that is neither transient nor any one
@@ -147,4 +152,43 @@ func retriesOf(t *testing.T, topic string) float64 {
 		}
 	}
 	return 0
+}
+
+// What a handler registers with postgres.AfterCommit runs once its
+// message's transaction committed, never for an attempt rolled back.
+func TestAfterCommitRunsOnlyForCommittedMessages(t *testing.T) {
+	f := newFixture(t)
+	var mu sync.Mutex
+	hooks := map[string]int{}
+	f.fail = func(d consumer.Delivery) error {
+		if d.Message.Type == "test.invalid" {
+			return consumer.Poison(errors.New("refused"))
+		}
+		return nil
+	}
+	handle := f.handle
+	f.wrap = func(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+		id := d.Message.ID.String()
+		postgres.AfterCommit(ctx, func() { mu.Lock(); hooks[id]++; mu.Unlock() })
+		return handle(ctx, tx, d)
+	}
+	f.start(5)
+	bad, err := envelope.New("test.invalid", "k", map[string]int{"seq": 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, last := f.message("k", 1), f.message("k", 2)
+	f.send("k", first, bad, last) // one batch: its first attempt rolls back
+	f.waitApplied(last, 10*time.Second)
+	f.waitApplied(first, time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, m := range []envelope.Message{first, last} {
+		if got := hooks[m.ID.String()]; got != 1 {
+			t.Errorf("after-commit hook of an applied message ran %d times, want 1", got)
+		}
+	}
+	if got := hooks[bad.ID.String()]; got != 0 {
+		t.Errorf("after-commit hook of a dead-lettered message ran %d times, want 0", got)
+	}
 }

@@ -1,8 +1,16 @@
 package saga
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/purchase-saga/messaging/dlt"
+	"github.com/purchase-saga/order-service/internal/order"
+	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/stock-service/stockmsg"
 )
 
 var (
@@ -12,7 +20,7 @@ var (
 	})
 	ended = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "saga_orders_ended_total",
-		Help: "Orders that became terminal, by status and failure reason.",
+		Help: "Orders that became terminal, by status and class of failure reason (a known business reason, timeout, error, poison or other).",
 	}, []string{"status", "reason"})
 	sagaSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
 		Name:    "saga_order_duration_seconds",
@@ -20,3 +28,41 @@ var (
 		Buckets: []float64{.005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	})
 )
+
+// reasonClasses are the values of saga_orders_ended_total's reason label:
+// the business reasons the participants give, the timeout, and the
+// classes of technical failure. Anything else is "other", so that the
+// label's values stay few whatever a reply says.
+var reasonClasses = []string{
+	stockmsg.ReasonOutOfStock, stockmsg.ReasonUnknownItem, stockmsg.ReasonCurrencyMismatch, stockmsg.ReasonCancelled,
+	paymentmsg.ReasonInsufficientFunds, paymentmsg.ReasonUnknownAccount,
+	order.ReasonTimeout, dlt.ReasonError, dlt.ReasonPoison, "other",
+}
+
+func init() {
+	ended.WithLabelValues(string(order.Completed), "")
+	for _, r := range reasonClasses {
+		ended.WithLabelValues(string(order.Failed), r)
+	}
+}
+
+// ReasonClass maps a failure reason ("out_of_stock", "timeout",
+// "error: handle stock.reserve 0193…: …") to its label value.
+func ReasonClass(reason string) string {
+	head, _, _ := strings.Cut(reason, ":")
+	if slices.Contains(reasonClasses, head) {
+		return head
+	}
+	return "other"
+}
+
+// countEnded records an order that became terminal; called once its
+// transaction committed.
+func countEnded(o order.Order) {
+	reason := ""
+	if o.Status == order.Failed {
+		reason = ReasonClass(o.FailureReason)
+	}
+	ended.WithLabelValues(string(o.Status), reason).Inc()
+	sagaSeconds.Observe(o.UpdatedAt.Sub(o.CreatedAt).Seconds())
+}

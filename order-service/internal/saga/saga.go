@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/purchase-saga/messaging/outbox"
+	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/topic"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
@@ -70,8 +71,7 @@ func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decis
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, TerminalChannel, o.ID); err != nil {
 			return fmt.Errorf("saga: notify: %w", err)
 		}
-		ended.WithLabelValues(string(o.Status), o.FailureReason).Inc()
-		sagaSeconds.Observe(o.UpdatedAt.Sub(o.CreatedAt).Seconds())
+		mpostgres.AfterCommit(ctx, func() { countEnded(o) })
 	}
 	return outbox.Write(ctx, tx, records...)
 }

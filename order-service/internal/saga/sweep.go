@@ -5,6 +5,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	mpostgres "github.com/purchase-saga/messaging/postgres"
+
 	"github.com/purchase-saga/order-service/internal/postgres"
 )
 
@@ -18,23 +20,29 @@ func (s *Saga) Sweep(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		n := 0
-		err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// The orders failed count once the transaction commits.
+		txCtx, committed := mpostgres.WithAfterCommit(ctx)
+		err := s.inTx(txCtx, func(tx pgx.Tx) error {
 			now := s.now()
-			due, err := postgres.LockTimedOut(ctx, tx, now, sweepBatch)
+			due, err := postgres.LockTimedOut(txCtx, tx, now, sweepBatch)
 			if err != nil {
 				return err
 			}
 			n = len(due)
 			for _, o := range due {
-				if err := s.save(ctx, tx, o, o.Timeout(now)); err != nil {
+				if err := s.save(txCtx, tx, o, o.Timeout(now)); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
-		total += n
-		if err != nil || n < sweepBatch {
+		if err != nil {
 			return total, err
+		}
+		committed()
+		total += n
+		if n < sweepBatch {
+			return total, nil
 		}
 	}
 }

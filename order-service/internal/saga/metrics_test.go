@@ -1,0 +1,95 @@
+package saga_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/purchase-saga/order-service/internal/saga"
+)
+
+// endedCount reads saga_orders_ended_total for status and reason, and the
+// number of label sets the counter has.
+func endedCount(t *testing.T, status, reason string) (value float64, series int) {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range families {
+		if mf.GetName() != "saga_orders_ended_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			series++
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["status"] == status && labels["reason"] == reason {
+				value = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return value, series
+}
+
+// The sweep counts the orders it failed only when its transaction
+// committed, and the reason label is a class, never the failure's text.
+func TestSweepCountsOnlyCommittedFailures(t *testing.T) {
+	s, db := newSaga(t, -time.Second) // every order is overdue at once
+	ctx := context.Background()
+	const orders = 5
+	for i := range orders {
+		if _, _, err := s.Place(ctx, saga.PlaceRequest{CustomerID: fmt.Sprintf("c%d", i),
+			Lines: []saga.LineRequest{{ItemID: "pen", Quantity: 1}}}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, series := endedCount(t, "FAILED", "timeout")
+	// The sweep's transaction fails when it writes order.failed.
+	if _, err := db.Pool.Exec(ctx, `ALTER TABLE outbox_pending RENAME TO outbox_pending_away`); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Sweep(ctx)
+	if err == nil {
+		t.Fatal("sweep succeeded without its outbox queue")
+	}
+	if n != 0 {
+		t.Errorf("a failed sweep reports %d orders failed, want 0", n)
+	}
+	if got, _ := endedCount(t, "FAILED", "timeout"); got != before {
+		t.Errorf("a rolled-back sweep counted %v orders ended", got-before)
+	}
+	if _, err := db.Pool.Exec(ctx, `ALTER TABLE outbox_pending_away RENAME TO outbox_pending`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Sweep(ctx); err != nil || n != orders {
+		t.Fatalf("Sweep = %d, %v; want %d", n, err, orders)
+	}
+	got, after := endedCount(t, "FAILED", "timeout")
+	if got-before != orders {
+		t.Errorf("the sweep counted %v orders ended by timeout, want %d", got-before, orders)
+	}
+	if after != series {
+		t.Errorf("saga_orders_ended_total grew from %d to %d label sets; its labels must be pre-registered classes", series, after)
+	}
+}
+
+func TestReasonClassesAreBounded(t *testing.T) {
+	for reason, want := range map[string]string{
+		"out_of_stock":       "out_of_stock",
+		"insufficient_funds": "insufficient_funds",
+		"timeout":            "timeout",
+		"error: handle stock.reserve 0193ab…: relation does not exist": "error",
+		"poison: invalid message":                                      "poison",
+		"a reason no participant gives":                                "other",
+	} {
+		if got := saga.ReasonClass(reason); got != want {
+			t.Errorf("ReasonClass(%q) = %q, want %q", reason, got, want)
+		}
+	}
+}
