@@ -85,8 +85,8 @@ func TestReasonClassesAreBounded(t *testing.T) {
 		"insufficient_funds": "insufficient_funds",
 		"timeout":            "timeout",
 		"error: handle stock.reserve 0193ab…: relation does not exist": "error",
-		"poison: invalid message":                                      "poison",
-		"a reason no participant gives":                                "other",
+		"poison: invalid message":       "poison",
+		"a reason no participant gives": "other",
 	} {
 		if got := saga.ReasonClass(reason); got != want {
 			t.Errorf("ReasonClass(%q) = %q, want %q", reason, got, want)
