@@ -40,7 +40,9 @@ type fixture struct {
 	// fail, when set, decides per message whether the handler errs.
 	fail func(d consumer.Delivery) error
 	// wrap, when set, is the consumer's handler in place of handle.
-	wrap  consumer.Handler
+	wrap consumer.Handler
+	// consumer is the one start ran.
+	consumer *consumer.Consumer
 	calls sync.Map // message id -> *atomic.Int64
 }
 
@@ -112,6 +114,7 @@ func (f *fixture) startBatch(maxAttempts, batchSize int) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	f.consumer = c
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = c.Run(ctx) })

@@ -52,6 +52,9 @@ func TestBatchWideFailureIsRetriedNotSkipped(t *testing.T) {
 	if got := committed(t, f.broker); got != 0 {
 		t.Errorf("offsets committed while the inbox was missing: %d", got)
 	}
+	if err := f.consumer.Health(time.Millisecond); err == nil {
+		t.Error("Health reports nothing while the consumer cannot apply a batch")
+	}
 	if _, err := f.db.Pool.Exec(ctx, `ALTER TABLE inbox_away RENAME TO inbox`); err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +63,9 @@ func TestBatchWideFailureIsRetriedNotSkipped(t *testing.T) {
 		f.waitApplied(m, 5*time.Second)
 	}
 	f.assertOrdered(map[string]int{"k": n})
+	if err := f.consumer.Health(time.Millisecond); err != nil {
+		t.Errorf("Health after recovery: %v", err)
+	}
 	if dead := f.broker.ReadAll(t, inDLT, 0, time.Second); len(dead) != 0 {
 		t.Errorf("%d messages dead-lettered for a failure that was not theirs", len(dead))
 	}

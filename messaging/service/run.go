@@ -37,7 +37,7 @@ var (
 const relayLease = 5 * time.Second
 
 // stallAfter is how long the relay or a consumer may keep failing before
-// /readyz reports the service not ready.
+// /readyz reports the service not ready (Service.stallAfter when set).
 const stallAfter = 30 * time.Second
 
 // Run serves app on ln next to /healthz, /readyz and /metrics, and runs the
@@ -172,13 +172,13 @@ func (s *Service) ready(w http.ResponseWriter, r *http.Request) {
 		fail("broker", err)
 	}
 	if s.relay != nil {
-		if err := s.relay.Health(stallAfter); err != nil {
+		if err := s.relay.Health(s.stall()); err != nil {
 			fail("relay", err)
 		}
 	}
 	var stalled []error
 	for _, c := range s.consumers {
-		if err := c.Health(stallAfter); err != nil {
+		if err := c.Health(s.stall()); err != nil {
 			stalled = append(stalled, err)
 		}
 	}
@@ -186,4 +186,11 @@ func (s *Service) ready(w http.ResponseWriter, r *http.Request) {
 		fail("consumers", err)
 	}
 	problem.JSON(w, status, checks)
+}
+
+func (s *Service) stall() time.Duration {
+	if s.stallAfter > 0 {
+		return s.stallAfter
+	}
+	return stallAfter
 }

@@ -37,6 +37,9 @@ type Service struct {
 	workers   []func(context.Context) error
 	// workCtx is set by Run before any job starts and ends at shutdown.
 	workCtx context.Context
+	// stallAfter overrides how long the relay or a consumer may keep
+	// failing before /readyz says so; tests shorten it.
+	stallAfter time.Duration
 }
 
 // startTimeout bounds how long Start waits for the database and broker.
