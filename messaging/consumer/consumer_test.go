@@ -43,7 +43,7 @@ type fixture struct {
 	wrap consumer.Handler
 	// consumer is the one start ran.
 	consumer *consumer.Consumer
-	calls sync.Map // message id -> *atomic.Int64
+	calls    sync.Map // message id -> *atomic.Int64
 }
 
 func newFixture(t *testing.T) *fixture {
