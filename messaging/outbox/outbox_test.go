@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 
@@ -30,18 +31,21 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // write commits one outbox row for key carrying seq.
 func write(t *testing.T, pool *pgxpool.Pool, key string, seq int) {
 	t.Helper()
+	if err := tryWrite(pool, key, seq); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tryWrite is write for goroutines other than the test's, which must not
+// call t.Fatal: it returns the error.
+func tryWrite(pool *pgxpool.Pool, key string, seq int) error {
 	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
+	m, err := envelope.New("test.event", key, map[string]int{"seq": seq})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	defer tx.Rollback(ctx)
-	if err := outbox.Write(ctx, tx, record(t, key, seq)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	r := outbox.Record{Topic: events, Key: key, Message: m, Headers: map[string]string{"seq": strconv.Itoa(seq)}}
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return outbox.Write(ctx, tx, r) })
 }
 
 func record(t *testing.T, key string, seq int) outbox.Record {
@@ -158,14 +162,17 @@ func TestRelayPublishesCommittedRowsInOrderAndNeverRolledBackOnes(t *testing.T) 
 		want[key] = 40
 		wg.Go(func() {
 			for seq := 1; seq <= 40; seq++ {
-				write(t, db.Pool, key, seq)
+				if err := tryWrite(db.Pool, key, seq); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		})
 	}
 	startRelay(t, ctx, db.URL, writer(t, b))
 	wg.Wait()
 
-	time.Sleep(500 * time.Millisecond)
+	waitScanned(t, db)
 	early := seqsByKey(t, b.ReadAll(t, events, 0, 5*time.Second))
 	if len(early["late"]) != 0 {
 		t.Fatalf("rows of key late published while an earlier row's transaction was open: %v", early["late"])
@@ -223,7 +230,10 @@ func TestOneRelayLeadsAndAnotherTakesOverWhenItsConnectionDies(t *testing.T) {
 			default:
 			}
 			for k := range keys {
-				write(t, db.Pool, fmt.Sprintf("k%d", k), seq)
+				if err := tryWrite(db.Pool, fmt.Sprintf("k%d", k), seq); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 			perKey.Store(int64(seq))
 			time.Sleep(10 * time.Millisecond)
@@ -299,5 +309,35 @@ func TestPurgeRemovesOnlyOldPublishedRows(t *testing.T) {
 	st, err := outbox.ReadStatus(ctx, db.Pool)
 	if err != nil || st.Unpublished != 2 || st.OldestAge < 7*24*time.Hour {
 		t.Errorf("status %+v (%v), want 2 unpublished, the oldest 8 days old", st, err)
+	}
+}
+
+// waitScanned waits until the relay has read the queue after this call:
+// its session (application_name outbox-relay) started a scan since then.
+// A check that the relay held something back can then trust that the
+// relay did look.
+func waitScanned(t *testing.T, db *testdb.DB) {
+	t.Helper()
+	ctx := context.Background()
+	var since time.Time
+	if err := db.Pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&since); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var scanned bool
+		err := db.Pool.QueryRow(ctx, `SELECT coalesce(bool_or(query_start > $1), false) FROM pg_stat_activity
+			WHERE application_name = 'outbox-relay' AND datname = current_database() AND query LIKE '%FROM outbox_pending ORDER BY id%'`,
+			since).Scan(&scanned)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if scanned {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the relay did not read the queue within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
