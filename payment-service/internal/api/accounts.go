@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
@@ -26,24 +25,15 @@ func view(a payment.Account) accountView {
 // can only be the deployment's.
 func (a *API) putAccount(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var req struct {
-		Currency string `json:"currency"`
-	}
-	if err := problem.Decode(w, r, &req, true); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if req.Currency == "" {
-		req.Currency = a.currency
-	}
-	if err := errors.Join(payment.ValidateID(id), payment.ValidateCurrency(req.Currency, a.currency)); err != nil {
+	currency, err := decodeAccount(w, r, id, a.currency)
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	var acct payment.Account
 	var created bool
-	err := postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
-		acct, created, err = s.CreateAccount(r.Context(), id, req.Currency)
+	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+		acct, created, err = s.CreateAccount(r.Context(), id, currency)
 		return err
 	})
 	if err != nil {
@@ -55,21 +45,19 @@ func (a *API) putAccount(w http.ResponseWriter, r *http.Request) {
 
 // deposit adds money and answers with the account and the deposit's id.
 func (a *API) deposit(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		AmountCents int64 `json:"amount_cents"`
+	amount, err := decodeDeposit(w, r)
+	var id string
+	if err == nil {
+		id, err = existingID(r)
 	}
-	if err := problem.Decode(w, r, &req, false); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if err := payment.ValidateDeposit(req.AmountCents); err != nil {
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	var acct payment.Account
 	var depositID int64
-	err := postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
-		acct, depositID, err = s.Deposit(r.Context(), r.PathValue("id"), req.AmountCents)
+	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+		acct, depositID, err = s.Deposit(r.Context(), id, amount)
 		return err
 	})
 	if err != nil {
@@ -83,10 +71,15 @@ func (a *API) deposit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
+	id, err := existingID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	var acct payment.Account
 	var found bool
-	err := postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
-		acct, found, err = s.Account(r.Context(), r.PathValue("id"))
+	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+		acct, found, err = s.Account(r.Context(), id)
 		return err
 	})
 	if err == nil && !found {

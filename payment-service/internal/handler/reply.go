@@ -19,11 +19,14 @@ func succeed(ctx context.Context, tx pgx.Tx, orderID, typ string, data any) erro
 	return outbox.Send(ctx, tx, topic.PaymentSuccess, typ, orderID, data)
 }
 
+// maxDetail bounds a rejection's detail, in bytes.
+const maxDetail = 200
+
 // reject writes a payment.rejected reply for d to payment.dlt, where the
 // orchestrator reads a step's failures, with dlt-reason rejected.
 func (h *Handler) reject(ctx context.Context, tx pgx.Tx, d consumer.Delivery, orderID string, r payment.Refusal) error {
 	m, err := envelope.New(paymentmsg.TypeRejected, orderID, paymentmsg.Rejected{
-		OrderID: orderID, Reason: string(r.Reason), Detail: r.Detail,
+		OrderID: orderID, Reason: string(r.Reason), Detail: envelope.Truncate(r.Detail, maxDetail),
 	})
 	if err != nil {
 		return err

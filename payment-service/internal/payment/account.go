@@ -1,9 +1,14 @@
 package payment
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
 
-// MaxIDLength bounds account ids, which are customer ids in orders.
-const MaxIDLength = 200
+// MaxIDLength bounds account ids, in characters: they are customer ids in
+// orders, Kafka keys and index keys (SPEC section 5).
+const MaxIDLength = 128
 
 // Account is a customer's money. Its id is the customer id that orders
 // name; its balance never goes below zero.
@@ -13,10 +18,12 @@ type Account struct {
 	Currency     string
 }
 
-// ValidateID rejects ids that are empty or too long to be a sensible key.
+// ValidateID rejects ids that are empty, longer than MaxIDLength
+// characters, or not text PostgreSQL can store (invalid UTF-8, NUL).
 func ValidateID(id string) error {
-	if id == "" || len(id) > MaxIDLength {
-		return fmt.Errorf("%w: account id must have 1 to %d bytes", ErrInvalid, MaxIDLength)
+	n := utf8.RuneCountInString(id)
+	if n < 1 || n > MaxIDLength || !utf8.ValidString(id) || strings.ContainsRune(id, 0) {
+		return fmt.Errorf("%w: account id must be 1 to %d characters of UTF-8 text without NUL", ErrInvalid, MaxIDLength)
 	}
 	return nil
 }

@@ -26,13 +26,16 @@ type Charge struct {
 }
 
 // Validate reports a charge request that can never be applied, as an
-// error wrapping ErrInvalid.
+// error wrapping ErrInvalid: no order id, a customer id that no account
+// can have (see ValidateID), an amount below 1 cent, no currency.
 func (c Charge) Validate() error {
 	switch {
 	case c.OrderID == "":
 		return fmt.Errorf("%w: charge without order id", ErrInvalid)
 	case c.AccountID == "":
-		return fmt.Errorf("%w: charge of order %s without customer id", ErrInvalid, c.OrderID)
+		return fmt.Errorf("%w: charge without customer id", ErrInvalid)
+	case ValidateID(c.AccountID) != nil:
+		return fmt.Errorf("%w: charge for a customer id that no account can have", ErrInvalid)
 	case c.AmountCents < 1:
 		return fmt.Errorf("%w: charge of %d cents is not positive", ErrInvalid, c.AmountCents)
 	case c.Currency == "":
@@ -60,13 +63,15 @@ type Refusal struct {
 }
 
 // Explain says why c could not be taken from acct, the account as it is
-// now (found false when there is none).
+// now (found false when there is none). The detail names the account
+// once, and the currencies only by their first characters, so that it
+// stays short; the reply bounds it again.
 func Explain(c Charge, acct Account, found bool) Refusal {
 	switch {
 	case !found:
 		return Refusal{ReasonUnknownAccount, fmt.Sprintf("no account %s", c.AccountID)}
 	case acct.Currency != c.Currency:
-		return Refusal{ReasonCurrencyMismatch, fmt.Sprintf("account %s is in %s, the charge in %s", acct.ID, acct.Currency, c.Currency)}
+		return Refusal{ReasonCurrencyMismatch, fmt.Sprintf("account %s is in %.8s, the charge in %.8s", acct.ID, acct.Currency, c.Currency)}
 	}
 	return Refusal{ReasonInsufficientFunds, fmt.Sprintf("account %s holds %d, the charge is %d", acct.ID, acct.BalanceCents, c.AmountCents)}
 }

@@ -2,6 +2,7 @@ package payment_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/purchase-saga/payment-service/internal/payment"
@@ -19,6 +20,10 @@ func TestChargeValidate(t *testing.T) {
 		{"no customer", func(c *payment.Charge) { c.AccountID = "" }, false},
 		{"zero amount", func(c *payment.Charge) { c.AmountCents = 0 }, false},
 		{"no currency", func(c *payment.Charge) { c.Currency = "" }, false},
+		{"longest customer id", func(c *payment.Charge) { c.AccountID = strings.Repeat("é", payment.MaxIDLength) }, true},
+		{"customer id too long", func(c *payment.Charge) { c.AccountID = strings.Repeat("c", payment.MaxIDLength+1) }, false},
+		{"customer id of 230 KB", func(c *payment.Charge) { c.AccountID = strings.Repeat("c", 230_000) }, false},
+		{"NUL in customer id", func(c *payment.Charge) { c.AccountID = "c\x001" }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,7 +41,8 @@ func TestChargeValidate(t *testing.T) {
 }
 
 func TestExplain(t *testing.T) {
-	c := payment.Charge{OrderID: "o1", AccountID: "c1", AmountCents: 500, Currency: "EUR"}
+	id := strings.Repeat("c", payment.MaxIDLength)
+	c := payment.Charge{OrderID: "o1", AccountID: id, AmountCents: 500, Currency: "EUR"}
 	tests := []struct {
 		name  string
 		acct  payment.Account
@@ -44,13 +50,17 @@ func TestExplain(t *testing.T) {
 		want  payment.Reason
 	}{
 		{"no account", payment.Account{}, false, payment.ReasonUnknownAccount},
-		{"other currency", payment.Account{ID: "c1", Currency: "USD", BalanceCents: 900}, true, payment.ReasonCurrencyMismatch},
-		{"too little", payment.Account{ID: "c1", Currency: "EUR", BalanceCents: 499}, true, payment.ReasonInsufficientFunds},
+		{"other currency", payment.Account{ID: id, Currency: "USD", BalanceCents: 900}, true, payment.ReasonCurrencyMismatch},
+		{"too little", payment.Account{ID: id, Currency: "EUR", BalanceCents: 499}, true, payment.ReasonInsufficientFunds},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := payment.Explain(c, tt.acct, tt.found).Reason; got != tt.want {
+			r := payment.Explain(c, tt.acct, tt.found)
+			if got := r.Reason; got != tt.want {
 				t.Errorf("Explain = %q, want %q", got, tt.want)
+			}
+			if got := strings.Count(r.Detail, id); got > 1 || len(r.Detail) > len(id)+100 {
+				t.Errorf("detail %q names the customer id %d times or is long", r.Detail, got)
 			}
 		})
 	}
