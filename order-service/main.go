@@ -39,12 +39,14 @@ func main() {
 
 func wire(s *service.Service, cfg settings) (http.Handler, error) {
 	sg := &saga.Saga{Pool: s.Pool, Currency: s.Config.Currency, Timeout: cfg.SagaTimeout, Log: s.Log}
-	if err := s.Consume(saga.Topics, sg.Handle, func(string) string { return topic.OrderDLT }); err != nil {
+	err := s.Consume(service.Subscription{Topics: saga.Topics, Handler: sg.Handle, Lock: sg.Lock,
+		DeadLetterTopic: func(string) string { return topic.OrderDLT }})
+	if err != nil {
 		return nil, err
 	}
 	waiter := &saga.Waiter{DatabaseURL: s.Config.DatabaseURL, Log: s.Log}
 	s.Go(waiter.Run)
-	err := s.Every(cfg.SweepEvery, func(ctx context.Context) {
+	err = s.Every(cfg.SweepEvery, func(ctx context.Context) {
 		if n, err := sg.Sweep(ctx); err != nil {
 			s.Log.Warn("timeout sweep failed", "err", err)
 		} else if n > 0 {

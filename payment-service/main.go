@@ -38,8 +38,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // outcome.
 func wire(_ context.Context, s *service.Service) (http.Handler, error) {
 	h := handler.New(s.Name)
-	err := s.Consume([]string{topic.Payment, topic.PaymentCompensation}, h.Handle,
-		func(string) string { return topic.PaymentDLT })
+	err := s.Consume(service.Subscription{
+		Topics: []string{topic.Payment, topic.PaymentCompensation}, Handler: h.Handle, Lock: h.Lock,
+		DeadLetterTopic: func(string) string { return topic.PaymentDLT },
+	})
 	if err != nil {
 		return nil, fmt.Errorf("consume: %w", err)
 	}

@@ -37,8 +37,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // failure to stock.dlt, where the orchestrator reads this step's outcome.
 func wire(_ context.Context, s *service.Service) (http.Handler, error) {
 	h := handler.New(s.Config.Currency, s.Name)
-	err := s.Consume([]string{topic.Stock, topic.StockCompensation}, h.Handle,
-		func(string) string { return topic.StockDLT })
+	err := s.Consume(service.Subscription{
+		Topics: []string{topic.Stock, topic.StockCompensation}, Handler: h.Handle, Lock: h.Lock,
+		DeadLetterTopic: func(string) string { return topic.StockDLT },
+	})
 	if err != nil {
 		return nil, fmt.Errorf("consume: %w", err)
 	}

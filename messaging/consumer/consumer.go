@@ -98,6 +98,14 @@ type Config struct {
 	// MaxMessageBytes bounds a dead-letter record; a larger one is cut
 	// down (dlt.Fit). Default broker.MaxBatchBytes.
 	MaxMessageBytes int
+	// Lock, when set, takes in tx the locks that the handler will need for
+	// the messages of a batch (those the inbox had not seen), all of them
+	// before any message is applied and each kind in one global order
+	// (sorted keys): two batches that touch the same rows then wait for
+	// each other instead of deadlocking. The handler may lock the same
+	// things again; a transaction holds its locks already. Lock must skip
+	// messages it cannot read: the handler dead-letters them.
+	Lock func(ctx context.Context, tx pgx.Tx, ds []Delivery) error
 }
 
 func (c *Config) setDefaults() {

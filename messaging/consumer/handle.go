@@ -83,6 +83,9 @@ func (c *Consumer) applyRetrying(stop, work context.Context, ds []Delivery) erro
 		if err == nil || errors.As(err, &bad) {
 			return err
 		}
+		if postgres.IsConflict(err) {
+			conflicts.WithLabelValues(ds[0].Topic, postgres.Code(err)).Inc()
+		}
 		if len(ds) > 1 && attempt >= splitAfter && !postgres.IsUnavailable(err) {
 			// A conflict, or a failure of the batch as a whole (a
 			// statement timeout, say): less work per transaction helps.
@@ -191,6 +194,9 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := c.lock(ctx, tx, ds, fresh); err != nil {
+		return err
+	}
 	hctx, committed := postgres.WithAfterCommit(ctx)
 	for i, d := range ds {
 		if !fresh[d.Message.ID] {
@@ -209,6 +215,27 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 		return fmt.Errorf("commit: %w", err)
 	}
 	committed()
+	return nil
+}
+
+// lock runs the configured Lock over the messages of ds the inbox had not
+// seen.
+func (c *Consumer) lock(ctx context.Context, tx pgx.Tx, ds []Delivery, fresh map[uuid.UUID]bool) error {
+	if c.cfg.Lock == nil {
+		return nil
+	}
+	todo := make([]Delivery, 0, len(ds))
+	for _, d := range ds {
+		if fresh[d.Message.ID] {
+			todo = append(todo, d)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if err := c.cfg.Lock(ctx, tx, todo); err != nil {
+		return fmt.Errorf("lock batch: %w", err)
+	}
 	return nil
 }
 

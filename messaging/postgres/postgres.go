@@ -58,6 +58,31 @@ func IsConflict(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
 }
 
+// Code returns err's SQLSTATE, or "" when it has none.
+func Code(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+// LockKeys takes transaction-scoped advisory locks on keys, as LockKey
+// does, in one round trip and in the order of the locks' own numbers, so
+// that transactions locking several keys this way never wait for each
+// other in a cycle.
+func LockKeys(ctx context.Context, tx pgx.Tx, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	// The aggregate takes its input, and so the locks, in the subquery's order.
+	if _, err := tx.Exec(ctx, `SELECT count(pg_advisory_xact_lock(h)) FROM (
+		SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS hashes`, keys); err != nil {
+		return fmt.Errorf("postgres: lock %d keys: %w", len(keys), err)
+	}
+	return nil
+}
+
 // IsUnavailable reports whether err says the database cannot be reached or
 // cannot serve at all (the connection failed, the server is starting or
 // shutting down, no connection slot is free): waiting is the only cure.

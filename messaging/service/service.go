@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/robfig/cron/v3"
@@ -103,15 +104,33 @@ func waitFor(ctx context.Context, log *slog.Logger, what string, try func() erro
 	}
 }
 
-// Consume registers a consumer of topics in the service's consumer group;
-// records that fail go to dltTopic(topic).
-func (s *Service) Consume(topics []string, h consumer.Handler, dltTopic func(string) string) error {
+// Subscription is one consumer of a service: topics consumed together by
+// one member of a consumer group, with their handler.
+type Subscription struct {
+	Topics  []string
+	Handler consumer.Handler
+	// DeadLetterTopic names where a failed record of a topic goes.
+	DeadLetterTopic func(topic string) string
+	// Group is the consumer group. Default: the service's name.
+	Group string
+	// Lock takes a batch's locks before any of its messages is applied
+	// (consumer.Config.Lock). Optional.
+	Lock func(ctx context.Context, tx pgx.Tx, ds []consumer.Delivery) error
+}
+
+// Consume registers a consumer for sub.
+func (s *Service) Consume(sub Subscription) error {
+	group := sub.Group
+	if group == "" {
+		group = s.Name
+	}
 	c, err := consumer.New(consumer.Config{
-		Reader:          broker.NewReader(s.Config.KafkaBrokers, s.Name, topics, broker.ReaderOptions{SessionTimeout: s.Config.KafkaSessionTimeout}, s.Log),
+		Reader:          broker.NewReader(s.Config.KafkaBrokers, group, sub.Topics, broker.ReaderOptions{SessionTimeout: s.Config.KafkaSessionTimeout}, s.Log),
 		Pool:            s.Pool,
-		Handler:         h,
+		Handler:         sub.Handler,
+		Lock:            sub.Lock,
 		DeadLetters:     s.Writer,
-		DeadLetterTopic: dltTopic,
+		DeadLetterTopic: sub.DeadLetterTopic,
 		Service:         s.Name,
 		MaxAttempts:     s.Config.MaxAttempts,
 		Workers:         s.Config.ConsumerWorkers,

@@ -166,7 +166,7 @@ func TestStartRunsTheWiredService(t *testing.T) {
 		reply := func(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
 			return outbox.Send(ctx, tx, topic.StockSuccess, d.Message.Type+".done", d.Message.SagaID, echo{})
 		}
-		err := s.Consume([]string{topic.Stock}, reply, func(string) string { return topic.StockDLT })
+		err := s.Consume(service.Subscription{Topics: []string{topic.Stock}, Handler: reply, DeadLetterTopic: func(string) string { return topic.StockDLT }})
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, s.Name)
 		}), err

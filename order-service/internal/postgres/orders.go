@@ -102,6 +102,18 @@ func LockOrder(ctx context.Context, tx pgx.Tx, id string) (order.Order, error) {
 	return scanOrder(tx.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR UPDATE`, id))
 }
 
+// LockOrders locks the orders among ids in id order, so that transactions
+// applying replies of several orders cannot deadlock.
+func LockOrders(ctx context.Context, tx pgx.Tx, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids); err != nil {
+		return fmt.Errorf("postgres: lock orders: %w", err)
+	}
+	return nil
+}
+
 // ByIdempotencyKey returns the order created with key and its request hash.
 func ByIdempotencyKey(ctx context.Context, q Querier, key string) (order.Order, string, error) {
 	var hash string

@@ -49,6 +49,23 @@ func (s *Saga) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error
 	return s.save(ctx, tx, o, decision)
 }
 
+// Lock locks the orders a batch of replies will change before any reply is
+// applied (consumer.Config.Lock), in id order: one order's replies come on
+// several topics, which two instances may consume, and batches that lock
+// orders one by one in arrival order could deadlock.
+func (s *Saga) Lock(ctx context.Context, tx pgx.Tx, ds []consumer.Delivery) error {
+	var ids []string
+	for _, d := range ds {
+		if d.Topic == topic.Items {
+			continue
+		}
+		if _, err := uuid.Parse(d.Message.SagaID); err == nil && len(d.Message.SagaID) == 36 {
+			ids = append(ids, d.Message.SagaID)
+		}
+	}
+	return postgres.LockOrders(ctx, tx, ids)
+}
+
 // toReply reads what a record says about a step. ok is false for records
 // that change no step: a compensation command that was dead-lettered
 // (the step stays COMPENSATING until an operator replays it).

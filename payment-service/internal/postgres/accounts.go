@@ -53,3 +53,15 @@ func (s *Store) Deposit(ctx context.Context, id string, amountCents int64) (a pa
 	}
 	return a, depositID, nil
 }
+
+// LockAccounts locks the existing accounts among ids in id order, so that
+// transactions debiting several accounts cannot deadlock.
+func (s *Store) LockAccounts(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.tx.Exec(ctx, `SELECT FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
+		return translate("lock accounts", err)
+	}
+	return nil
+}

@@ -75,3 +75,18 @@ func (s *Store) Tombstone(ctx context.Context, orderID string) error {
 	}
 	return nil
 }
+
+// ChargedAccounts returns the accounts of the Charged charges among
+// orderIDs' (those their refund will credit), without locking.
+func (s *Store) ChargedAccounts(ctx context.Context, orderIDs []string) ([]string, error) {
+	if len(orderIDs) == 0 {
+		return nil, nil
+	}
+	rows, _ := s.tx.Query(ctx, `SELECT DISTINCT account_id FROM charges WHERE order_id = ANY($1) AND status = $2`,
+		orderIDs, payment.Charged)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, translate("charged accounts", err)
+	}
+	return ids, nil
+}

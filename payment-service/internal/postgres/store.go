@@ -40,6 +40,13 @@ func (s *Store) LockOrder(ctx context.Context, orderID string) error {
 	return msgpg.LockKey(ctx, s.tx, orderID)
 }
 
+// LockOrders takes LockOrder for every order of orderIDs at once, in a
+// global order, so that transactions locking several orders never wait
+// for each other in a cycle.
+func (s *Store) LockOrders(ctx context.Context, orderIDs []string) error {
+	return msgpg.LockKeys(ctx, s.tx, orderIDs)
+}
+
 // translate turns the Postgres errors a caller can cause into domain
 // errors, leaving the others (and their transient classification) intact.
 func translate(op string, err error) error {

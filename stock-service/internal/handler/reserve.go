@@ -20,11 +20,7 @@ func (h *Handler) reserve(ctx context.Context, tx pgx.Tx, s *postgres.Store, d c
 	if err := consumer.DecodeData(d, &cmd, func() string { return cmd.OrderID }); err != nil {
 		return err
 	}
-	lines := make([]stock.Line, len(cmd.Lines))
-	for i, l := range cmd.Lines {
-		lines[i] = stock.Line{ItemID: l.ItemID, Quantity: l.Quantity}
-	}
-	lines, err := stock.Merge(lines)
+	lines, err := stock.Merge(toLines(cmd.Lines))
 	if err != nil {
 		return consumer.Poison(err)
 	}

@@ -25,6 +25,21 @@ func (s *Store) Reservation(ctx context.Context, orderID string) (r stock.Reserv
 	return r, true, nil
 }
 
+// ReservedItems returns the items of the Reserved reservations among
+// orderIDs' (the items their release will give back), without locking.
+func (s *Store) ReservedItems(ctx context.Context, orderIDs []string) ([]string, error) {
+	if len(orderIDs) == 0 {
+		return nil, nil
+	}
+	rows, _ := s.tx.Query(ctx, `SELECT DISTINCT l->>'item_id' FROM reservations r, jsonb_array_elements(r.lines) AS l
+		WHERE r.order_id = ANY($1) AND r.status = $2`, orderIDs, stock.Reserved)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, translate("reserved items", err)
+	}
+	return ids, nil
+}
+
 // Reserve holds lines (merged, their items locked and checked) for
 // orderID and records the reservation. The update is conditional on the
 // units being available, so that a caller who skipped the check gets an
