@@ -39,14 +39,18 @@ func main() {
 
 func wire(s *service.Service, cfg settings) (http.Handler, error) {
 	sg := &saga.Saga{Pool: s.Pool, Currency: s.Config.Currency, Timeout: cfg.SagaTimeout, Log: s.Log}
-	err := s.Consume(service.Subscription{Topics: saga.Topics, Handler: sg.Handle, Lock: sg.Lock,
-		DeadLetterTopic: func(string) string { return topic.OrderDLT }})
-	if err != nil {
-		return nil, err
+	// Replies and catalog snapshots are consumed apart, each with its own
+	// fetcher and workers: a burst of item.updated never delays a reply.
+	for _, topics := range [][]string{saga.ReplyTopics, {topic.Items}} {
+		err := s.Consume(service.Subscription{Topics: topics, Handler: sg.Handle, Lock: sg.Lock,
+			DeadLetterTopic: func(string) string { return topic.OrderDLT }})
+		if err != nil {
+			return nil, err
+		}
 	}
 	waiter := &saga.Waiter{DatabaseURL: s.Config.DatabaseURL, Log: s.Log}
 	s.Go(waiter.Run)
-	err = s.Every(cfg.SweepEvery, func(ctx context.Context) {
+	err := s.Every(cfg.SweepEvery, func(ctx context.Context) {
 		if n, err := sg.Sweep(ctx); err != nil {
 			s.Log.Warn("timeout sweep failed", "err", err)
 		} else if n > 0 {

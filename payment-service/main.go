@@ -38,12 +38,17 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // outcome.
 func wire(_ context.Context, s *service.Service) (http.Handler, error) {
 	h := handler.New(s.Name)
-	err := s.Consume(service.Subscription{
-		Topics: []string{topic.Payment, topic.PaymentCompensation}, Handler: h.Handle, Lock: h.Lock,
-		DeadLetterTopic: func(string) string { return topic.PaymentDLT },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("consume: %w", err)
+	// Commands and compensations are consumed apart, each with its own
+	// fetcher and workers, so that refunds never queue behind a backlog
+	// of charges.
+	for _, t := range []string{topic.Payment, topic.PaymentCompensation} {
+		err := s.Consume(service.Subscription{
+			Topics: []string{t}, Handler: h.Handle, Lock: h.Lock,
+			DeadLetterTopic: func(string) string { return topic.PaymentDLT },
+		})
+		if err != nil {
+			return nil, fmt.Errorf("consume %s: %w", t, err)
+		}
 	}
 	return api.New(s.Pool, s.Config.Currency, s.Config.AdminToken, s.Log).Handler(), nil
 }

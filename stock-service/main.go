@@ -37,12 +37,17 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // failure to stock.dlt, where the orchestrator reads this step's outcome.
 func wire(_ context.Context, s *service.Service) (http.Handler, error) {
 	h := handler.New(s.Config.Currency, s.Name)
-	err := s.Consume(service.Subscription{
-		Topics: []string{topic.Stock, topic.StockCompensation}, Handler: h.Handle, Lock: h.Lock,
-		DeadLetterTopic: func(string) string { return topic.StockDLT },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("consume: %w", err)
+	// Commands and compensations are consumed apart, each with its own
+	// fetcher and workers, so that releases never queue behind a backlog
+	// of reserves.
+	for _, t := range []string{topic.Stock, topic.StockCompensation} {
+		err := s.Consume(service.Subscription{
+			Topics: []string{t}, Handler: h.Handle, Lock: h.Lock,
+			DeadLetterTopic: func(string) string { return topic.StockDLT },
+		})
+		if err != nil {
+			return nil, fmt.Errorf("consume %s: %w", t, err)
+		}
 	}
 	return api.New(s.Pool, s.Config.Currency, s.Config.AdminToken, s.Log).Handler(), nil
 }

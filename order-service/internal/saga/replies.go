@@ -2,6 +2,7 @@ package saga
 
 import (
 	"context"
+	"slices"
 	"errors"
 	"fmt"
 
@@ -18,8 +19,11 @@ import (
 	"github.com/purchase-saga/stock-service/stockmsg"
 )
 
-// Topics are what the orchestrator consumes.
-var Topics = []string{topic.StockSuccess, topic.StockDLT, topic.PaymentSuccess, topic.PaymentDLT, topic.Items}
+// ReplyTopics carry the participants' answers, which drive the sagas.
+var ReplyTopics = []string{topic.StockSuccess, topic.StockDLT, topic.PaymentSuccess, topic.PaymentDLT}
+
+// Topics are what the orchestrator consumes: the replies and the catalog.
+var Topics = append(slices.Clone(ReplyTopics), topic.Items)
 
 // Handle is the consumer handler for Topics: catalog snapshots and the
 // participants' replies. A reply it cannot process is poison and goes to
