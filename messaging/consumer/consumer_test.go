@@ -41,6 +41,8 @@ type fixture struct {
 	fail func(d consumer.Delivery) error
 	// wrap, when set, is the consumer's handler in place of handle.
 	wrap consumer.Handler
+	// lock, when set, is the consumer's Lock.
+	lock func(ctx context.Context, tx pgx.Tx, ds []consumer.Delivery) error
 	// consumer is the one start ran.
 	consumer *consumer.Consumer
 	calls    sync.Map // message id -> *atomic.Int64
@@ -105,6 +107,7 @@ func (f *fixture) startBatch(maxAttempts, batchSize int) {
 		Reader:      broker.NewReader(f.broker.Addrs, group, []string{in}, broker.ReaderOptions{SessionTimeout: time.Second}, nil),
 		Pool:        f.db.Pool,
 		Handler:     f.handler(),
+		Lock:        f.lock,
 		DeadLetters: f.w,
 		Service:     "test-service",
 		MaxAttempts: maxAttempts,

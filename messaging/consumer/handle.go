@@ -27,6 +27,9 @@ var errStopped = errors.New("consumer stopping")
 // failures) with concurrent batches: it is applied one message at a time.
 var errSplit = errors.New("batch keeps conflicting")
 
+// errLock marks a failure of the configured Lock.
+var errLock = errors.New("lock batch")
+
 // splitAfter is how many conflicts a batch suffers before it is split.
 const splitAfter = 2
 
@@ -91,9 +94,11 @@ func (c *Consumer) applyRetrying(stop, work context.Context, ds []Delivery) erro
 			// statement timeout, say): less work per transaction helps.
 			return errSplit
 		}
-		if len(ds) == 1 && postgres.IsDataError(err) {
-			// A deferred constraint or a bad value refused at commit:
-			// this message's own fault.
+		if len(ds) == 1 && (postgres.IsDataError(err) || errors.Is(err, errLock) && !postgres.IsTransient(err)) {
+			// A deferred constraint or a bad value refused at commit, or
+			// the locks of this message alone failing as its handler
+			// would: this message's own failure, retried up to
+			// MaxAttempts and then dead-lettered.
 			return &messageError{index: 0, err: err}
 		}
 		c.health.failing(ds[0].Topic, ds[0].Partition, err)
@@ -234,7 +239,7 @@ func (c *Consumer) lock(ctx context.Context, tx pgx.Tx, ds []Delivery, fresh map
 		return nil
 	}
 	if err := c.cfg.Lock(ctx, tx, todo); err != nil {
-		return fmt.Errorf("lock batch: %w", err)
+		return fmt.Errorf("%w: %w", errLock, err)
 	}
 	return nil
 }

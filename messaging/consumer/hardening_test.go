@@ -197,3 +197,38 @@ func TestAfterCommitRunsOnlyForCommittedMessages(t *testing.T) {
 		t.Errorf("after-commit hook of a dead-lettered message ran %d times, want 0", got)
 	}
 }
+
+// A batch's locks that fail for one message's sake (here its table is
+// gone) fail that message alone: it is dead-lettered as an error after
+// MaxAttempts, and its neighbours are applied.
+func TestLockFailingForOneMessageDeadLettersThatMessage(t *testing.T) {
+	f := newFixture(t)
+	f.lock = func(ctx context.Context, tx pgx.Tx, ds []consumer.Delivery) error {
+		for _, d := range ds {
+			if d.Message.Type == "test.unlockable" {
+				_, err := tx.Exec(ctx, `SELECT FROM no_such_table FOR UPDATE`)
+				return err
+			}
+		}
+		return nil
+	}
+	f.start(3)
+	bad, err := envelope.New("test.unlockable", "k", map[string]int{"seq": 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, last := f.message("k", 1), f.message("k", 2)
+	f.send("k", first, bad, last)
+	f.waitApplied(last, 15*time.Second)
+	f.waitApplied(first, time.Second)
+	dead := f.broker.ReadAll(t, inDLT, 1, 10*time.Second)
+	if len(dead) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dead))
+	}
+	if got, want := dlt.Header(dead[0], dlt.HeaderReason), dlt.ReasonError; got != want {
+		t.Errorf("reason %q, want %q", got, want)
+	}
+	if got, want := dlt.Header(dead[0], dlt.HeaderAttempts), "3"; got != want {
+		t.Errorf("attempts %q, want %q", got, want)
+	}
+}
