@@ -184,13 +184,29 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	problem.Fail(w, r, a.Log, err, func(err error) *problem.Details { return known(r.Context(), err) })
 }
 
+// TypeOutOfStock is the problem type of an order the catalog cannot serve.
+const TypeOutOfStock = "/problems/out-of-stock"
+
+// outOfStock is the 409 of SPEC section 12: nothing placed, the items short
+// of stock named (in detail, and their ids in errors).
+func outOfStock(e *order.SoldOutError) *problem.Details {
+	p := &problem.Details{Type: TypeOutOfStock, Title: "Out of stock", Status: http.StatusConflict, Detail: e.Error()}
+	for _, s := range e.Items {
+		p.Errors = append(p.Errors, s.ItemID)
+	}
+	return p
+}
+
 // known is the problem a domain error stands for, nil for an internal one.
 func known(ctx context.Context, err error) *problem.Details {
 	var invalid *order.ValidationError
+	var soldOut *order.SoldOutError
 	switch {
 	case errors.As(err, &invalid):
 		return &problem.Details{Type: "about:blank", Title: "Unprocessable Entity",
 			Status: http.StatusUnprocessableEntity, Detail: invalid.Error(), Errors: invalid.Problems}
+	case errors.As(err, &soldOut):
+		return outOfStock(soldOut)
 	case errors.Is(err, order.ErrNotFound):
 		return problem.New(http.StatusNotFound, "no such order")
 	case errors.Is(err, order.ErrIdempotencyKey):

@@ -18,6 +18,10 @@ var (
 		Name: "saga_orders_placed_total",
 		Help: "Orders placed.",
 	})
+	soldOut = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "saga_orders_sold_out_total",
+		Help: "Orders refused at once (409) because the catalog showed too little stock.",
+	})
 	ended = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "saga_orders_ended_total",
 		Help: "Orders that became terminal, by status and class of failure reason (a known business reason, timeout, error, poison or other).",

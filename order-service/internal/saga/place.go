@@ -156,11 +156,28 @@ func (s *Saga) price(ctx context.Context, req PlaceRequest) (order.Order, error)
 	if len(problems) > 0 {
 		return order.Order{}, &order.ValidationError{Problems: problems}
 	}
+	if short := shortages(req.Lines, items); len(short) > 0 {
+		soldOut.Inc()
+		return order.Order{}, &order.SoldOutError{Items: short}
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return order.Order{}, fmt.Errorf("saga: order id: %w", err)
 	}
 	return order.New(id.String(), req.CustomerID, lines, s.Currency, s.now(), s.Timeout)
+}
+
+// shortages are the lines the catalog shows less available stock for than
+// they ask: the sold-out gate (SPEC section 12) answers those at once
+// rather than start a saga bound to fail.
+func shortages(lines []LineRequest, items map[string]postgres.Item) []order.Shortage {
+	var short []order.Shortage
+	for _, l := range lines {
+		if it := items[l.ItemID]; it.Available < l.Quantity {
+			short = append(short, order.Shortage{ItemID: l.ItemID, Requested: l.Quantity, Available: it.Available})
+		}
+	}
+	return short
 }
 
 // firstMessages are the commands to both participants and order.placed.

@@ -50,7 +50,11 @@ func TestPlaceRefusesOutOfRangeRequests(t *testing.T) {
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM orders`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d orders after refused requests (err %v), want 0", n, err)
 	}
-	// The largest accepted values still place.
+	// The largest accepted values still place, given the stock.
+	if err := postgres.UpsertItem(ctx, db.Pool, postgres.Item{ID: "book", Name: "Book", PriceCents: 500, Currency: "EUR",
+		Available: order.MaxQuantity}); err != nil {
+		t.Fatal(err)
+	}
 	req := saga.PlaceRequest{CustomerID: strings.Repeat("é", order.MaxIDLength), Lines: line("book", order.MaxQuantity)}
 	o, _, err := s.Place(ctx, req, "")
 	if err != nil {
