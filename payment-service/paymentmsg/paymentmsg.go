@@ -3,6 +3,8 @@
 // data. Other services import it; it imports nothing of payment.
 package paymentmsg
 
+import "time"
+
 // Message types.
 const (
 	TypeCharge   = "payment.charge"   // on topic payment
@@ -18,6 +20,7 @@ const (
 	ReasonUnknownAccount    = "unknown_account"
 	ReasonCurrencyMismatch  = "currency_mismatch"
 	ReasonCancelled         = "cancelled" // the refund came first
+	ReasonExpired           = "expired"   // the saga's deadline had passed
 )
 
 // Charge takes amount from the customer's account.
@@ -26,6 +29,10 @@ type Charge struct {
 	CustomerID  string `json:"customer_id"`
 	AmountCents int64  `json:"amount_cents"`
 	Currency    string `json:"currency"`
+	// Deadline is when the saga times out (RFC 3339): a charge that
+	// arrives later is refused as expired and changes nothing. Zero when
+	// the sender set none.
+	Deadline time.Time `json:"deadline,omitzero"`
 }
 
 // Refund gives back what Charge took for the order, or records a tombstone

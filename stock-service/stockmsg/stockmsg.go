@@ -3,6 +3,8 @@
 // envelope's data. Other services import it; it imports nothing of stock.
 package stockmsg
 
+import "time"
+
 // Message types.
 const (
 	TypeReserve     = "stock.reserve"  // on topic stock
@@ -19,6 +21,7 @@ const (
 	ReasonUnknownItem      = "unknown_item"
 	ReasonCurrencyMismatch = "currency_mismatch"
 	ReasonCancelled        = "cancelled" // the release came first
+	ReasonExpired          = "expired"   // the saga's deadline had passed
 )
 
 // Line is a quantity of one item.
@@ -31,6 +34,10 @@ type Line struct {
 type Reserve struct {
 	OrderID string `json:"order_id"`
 	Lines   []Line `json:"lines"`
+	// Deadline is when the saga times out (RFC 3339): a reserve that
+	// arrives later is refused as expired and changes nothing. Zero when
+	// the sender set none.
+	Deadline time.Time `json:"deadline,omitzero"`
 }
 
 // Release gives back what Reserve took for the order, or records a

@@ -39,6 +39,7 @@ var (
 // label's values stay few whatever a reply says.
 var reasonClasses = []string{
 	stockmsg.ReasonOutOfStock, stockmsg.ReasonUnknownItem, stockmsg.ReasonCurrencyMismatch, stockmsg.ReasonCancelled,
+	stockmsg.ReasonExpired,
 	paymentmsg.ReasonInsufficientFunds, paymentmsg.ReasonUnknownAccount,
 	order.ReasonTimeout, dlt.ReasonError, dlt.ReasonPoison, "other",
 }

@@ -186,12 +186,12 @@ func firstMessages(o order.Order) ([]outbox.Record, error) {
 	for i, l := range o.Lines {
 		stockLines[i] = stockmsg.Line{ItemID: l.ItemID, Quantity: l.Quantity}
 	}
-	reserve, err := outbox.NewRecord(topic.Stock, stockmsg.TypeReserve, o.ID, stockmsg.Reserve{OrderID: o.ID, Lines: stockLines})
+	reserve, err := outbox.NewRecord(topic.Stock, stockmsg.TypeReserve, o.ID, stockmsg.Reserve{OrderID: o.ID, Lines: stockLines, Deadline: o.Deadline})
 	if err != nil {
 		return nil, err
 	}
 	charge, err := outbox.NewRecord(topic.Payment, paymentmsg.TypeCharge, o.ID, paymentmsg.Charge{
-		OrderID: o.ID, CustomerID: o.CustomerID, AmountCents: o.AmountCents, Currency: o.Currency})
+		OrderID: o.ID, CustomerID: o.CustomerID, AmountCents: o.AmountCents, Currency: o.Currency, Deadline: o.Deadline})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/internal/saga"
@@ -70,5 +71,44 @@ func TestValidateQuotesNoLongID(t *testing.T) {
 	err := saga.PlaceRequest{CustomerID: long, Lines: []saga.LineRequest{{ItemID: long, Quantity: 1}, {ItemID: long, Quantity: 1}}}.Validate()
 	if err == nil || strings.Contains(err.Error(), strings.Repeat("x", order.MaxIDLength+1)) {
 		t.Errorf("Validate = %.300v…, want problems that do not quote the id", err)
+	}
+}
+
+// The commands carry the saga's deadline, so that a participant that
+// gets one too late refuses it rather than act for a saga given up.
+func TestCommandsCarryTheSagasDeadline(t *testing.T) {
+	s, db := newSaga(t, 30*time.Second)
+	ctx := context.Background()
+	o, _, err := s.Place(ctx, saga.PlaceRequest{CustomerID: "c1", Lines: []saga.LineRequest{{ItemID: "pen", Quantity: 1}}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := o.CreatedAt.Add(30 * time.Second)
+	rows, err := db.Pool.Query(ctx, `SELECT value FROM outbox WHERE headers->>'type' IN ('stock.reserve', 'payment.charge')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var value []byte
+		if err := rows.Scan(&value); err != nil {
+			t.Fatal(err)
+		}
+		m, err := envelope.Decode(value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var data struct{ Deadline time.Time }
+		if err := m.DecodeData(&data); err != nil {
+			t.Fatal(err)
+		}
+		if !data.Deadline.Equal(want) {
+			t.Errorf("%s deadline %v, want %v", m.Type, data.Deadline, want)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Errorf("%d commands, want 2", n)
 	}
 }

@@ -2,9 +2,9 @@ package saga
 
 import (
 	"context"
-	"slices"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -11,6 +12,13 @@ import (
 	"github.com/purchase-saga/payment-service/internal/postgres"
 	"github.com/purchase-saga/payment-service/paymentmsg"
 )
+
+// expired reports whether a command's deadline (zero: none) has passed: a
+// backlog must not turn into charges for sagas already given up, which
+// would then have to be refunded.
+func expired(deadline time.Time) bool {
+	return !deadline.IsZero() && time.Now().After(deadline)
+}
 
 // charge takes an order's amount from its customer's account. A repeated
 // charge is answered as the first was; one after the refund is refused as
@@ -36,6 +44,10 @@ func (h *Handler) charge(ctx context.Context, tx pgx.Tx, s *postgres.Store, d co
 	case ok:
 		return h.reject(ctx, tx, d, c.OrderID, payment.Refusal{
 			Reason: payment.ReasonCancelled, Detail: "the order was refunded before it was charged",
+		})
+	case expired(cmd.Deadline):
+		return h.reject(ctx, tx, d, c.OrderID, payment.Refusal{
+			Reason: payment.ReasonExpired, Detail: "the saga's deadline passed at " + cmd.Deadline.UTC().Format(time.RFC3339),
 		})
 	}
 	debited, err := s.Debit(ctx, c)

@@ -54,6 +54,8 @@ const (
 	ReasonCurrencyMismatch  Reason = "currency_mismatch"
 	// ReasonCancelled refuses a charge that came after the refund.
 	ReasonCancelled Reason = "cancelled"
+	// ReasonExpired refuses a charge that came after its saga's deadline.
+	ReasonExpired Reason = "expired"
 )
 
 // Refusal is a business "no" to a charge: nothing was taken.

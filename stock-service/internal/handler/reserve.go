@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -11,6 +12,13 @@ import (
 	"github.com/purchase-saga/stock-service/internal/stock"
 	"github.com/purchase-saga/stock-service/stockmsg"
 )
+
+// expired reports whether a command's deadline (zero: none) has passed: a
+// backlog must not turn into reservations for sagas already given up,
+// which would then have to be released again.
+func expired(deadline time.Time) bool {
+	return !deadline.IsZero() && time.Now().After(deadline)
+}
 
 // reserve holds all of an order's lines or none. A repeated reserve is
 // answered as the first was; one after the release is refused as
@@ -36,6 +44,10 @@ func (h *Handler) reserve(ctx context.Context, tx pgx.Tx, s *postgres.Store, d c
 	case ok:
 		return h.reject(ctx, tx, d, cmd.OrderID, stock.Refusal{
 			Reason: stock.ReasonCancelled, Detail: "the order's stock was released before it was reserved",
+		})
+	case expired(cmd.Deadline):
+		return h.reject(ctx, tx, d, cmd.OrderID, stock.Refusal{
+			Reason: stock.ReasonExpired, Detail: "the saga's deadline passed at " + cmd.Deadline.UTC().Format(time.RFC3339),
 		})
 	}
 	items, err := s.LockItems(ctx, stock.ItemIDs(lines))

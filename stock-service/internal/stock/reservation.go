@@ -33,6 +33,8 @@ const (
 	ReasonCurrencyMismatch Reason = "currency_mismatch"
 	// ReasonCancelled refuses a reserve that came after the release.
 	ReasonCancelled Reason = "cancelled"
+	// ReasonExpired refuses a reserve that came after its saga's deadline.
+	ReasonExpired Reason = "expired"
 )
 
 // Refusal is a business "no" to a reservation: nothing was reserved.
