@@ -202,7 +202,7 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	if err := c.lock(ctx, tx, ds, fresh); err != nil {
 		return err
 	}
-	hctx, committed := postgres.WithAfterCommit(ctx)
+	hctx, hooks := postgres.WithTxHooks(ctx)
 	for i, d := range ds {
 		if !fresh[d.Message.ID] {
 			duplicates.WithLabelValues(d.Topic).Inc()
@@ -216,10 +216,13 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 			return &messageError{index: i, err: err}
 		}
 	}
+	if err := hooks.BeforeCommit(hctx); err != nil {
+		return fmt.Errorf("before commit: %w", err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	committed()
+	hooks.Committed()
 	return nil
 }
 

@@ -2,33 +2,72 @@ package postgres
 
 import "context"
 
-type afterCommitKey struct{}
+type txHooksKey struct{}
 
-// afterCommit holds the functions to run once a transaction commits.
-type afterCommit struct{ fns []func() }
+// TxHooks holds what the work of one transaction asked to run just before
+// its commit and once it committed. The transaction's owner (the consumer
+// for a batch, a service for its own transactions) makes them with
+// WithTxHooks, calls BeforeCommit before committing and Committed once the
+// commit succeeded, and never Committed when it rolled back.
+type TxHooks struct {
+	after  []func()
+	before []func(context.Context) error
+	keys   map[string]bool
+}
 
-// WithAfterCommit returns a context for the work of one transaction, in
-// which AfterCommit registers functions, and run, which calls them in
-// order; the transaction's owner calls run once the commit succeeded, and
-// never when it rolled back, so that what they count or announce only
-// happened if the transaction did.
-func WithAfterCommit(ctx context.Context) (context.Context, func()) {
-	h := &afterCommit{}
-	return context.WithValue(ctx, afterCommitKey{}, h), func() {
-		for _, fn := range h.fns {
-			fn()
+// WithTxHooks returns a context in which AfterCommit and BeforeCommit
+// register with the returned hooks.
+func WithTxHooks(ctx context.Context) (context.Context, *TxHooks) {
+	h := &TxHooks{keys: map[string]bool{}}
+	return context.WithValue(ctx, txHooksKey{}, h), h
+}
+
+// BeforeCommit runs the functions registered with BeforeCommit, in the
+// order of registration, and stops at the first error.
+func (h *TxHooks) BeforeCommit(ctx context.Context) error {
+	for _, fn := range h.before {
+		if err := fn(ctx); err != nil {
+			return err
 		}
-		h.fns = nil
 	}
+	h.before, h.keys = nil, map[string]bool{}
+	return nil
+}
+
+// Committed runs the functions registered with AfterCommit, in order.
+func (h *TxHooks) Committed() {
+	for _, fn := range h.after {
+		fn()
+	}
+	h.after = nil
 }
 
 // AfterCommit registers fn to run when the transaction whose context ctx
-// is commits. Outside such a context (a test calling a handler directly)
-// fn runs at once.
+// is commits, so that what it counts or announces only happens if the
+// transaction did. Outside such a context (a test calling a handler
+// directly) fn runs at once.
 func AfterCommit(ctx context.Context, fn func()) {
-	if h, ok := ctx.Value(afterCommitKey{}).(*afterCommit); ok {
-		h.fns = append(h.fns, fn)
+	if h, ok := ctx.Value(txHooksKey{}).(*TxHooks); ok {
+		h.after = append(h.after, fn)
 		return
 	}
 	fn()
+}
+
+// BeforeCommit registers fn to run once, just before the transaction whose
+// context ctx is commits, however often it is registered under key: work
+// that many messages of a batch ask for (one snapshot of an item that a
+// hundred reserves changed) is then done once, with the transaction's
+// final state. It reports false, registering nothing, outside such a
+// context: the caller does the work at once.
+func BeforeCommit(ctx context.Context, key string, fn func(context.Context) error) bool {
+	h, ok := ctx.Value(txHooksKey{}).(*TxHooks)
+	if !ok {
+		return false
+	}
+	if !h.keys[key] {
+		h.keys[key] = true
+		h.before = append(h.before, fn)
+	}
+	return true
 }

@@ -21,7 +21,7 @@ func (s *Saga) Sweep(ctx context.Context) (int, error) {
 	for {
 		n := 0
 		// The orders failed count once the transaction commits.
-		txCtx, committed := mpostgres.WithAfterCommit(ctx)
+		txCtx, hooks := mpostgres.WithTxHooks(ctx)
 		err := s.inTx(txCtx, func(tx pgx.Tx) error {
 			now := s.now()
 			due, err := postgres.LockTimedOut(txCtx, tx, now, sweepBatch)
@@ -39,7 +39,7 @@ func (s *Saga) Sweep(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		committed()
+		hooks.Committed()
 		total += n
 		if n < sweepBatch {
 			return total, nil

@@ -67,4 +67,23 @@ func TestBatchesOfConcurrentInstancesNeverDeadlock(t *testing.T) {
 	if got := len(e.replies(t)); got != orders {
 		t.Errorf("%d replies, want %d", got, orders)
 	}
+	// One snapshot per item per batch, the last of each item its final state.
+	snapshots := e.Outbox(t, topic.Items)
+	lines := 0
+	for _, n := range want {
+		lines += int(n)
+	}
+	if len(snapshots) >= lines/4 {
+		t.Errorf("%d item.updated snapshots for %d reserved lines: batches must coalesce them", len(snapshots), lines)
+	}
+	last := map[string]int64{}
+	for _, r := range snapshots {
+		u := servicetest.Data[stockmsg.ItemUpdated](t, r.Message)
+		last[u.ID] = u.Available
+	}
+	for _, id := range items {
+		if got, want := last[id], e.get(t, id).Available(); got != want {
+			t.Errorf("last snapshot of %s: available %d, want %d", id, got, want)
+		}
+	}
 }
