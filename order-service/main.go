@@ -11,6 +11,7 @@ import (
 	"github.com/purchase-saga/messaging/service"
 	"github.com/purchase-saga/messaging/topic"
 	"github.com/purchase-saga/migrations"
+	"github.com/purchase-saga/order-service/internal/admission"
 	"github.com/purchase-saga/order-service/internal/api"
 	"github.com/purchase-saga/order-service/internal/saga"
 )
@@ -20,6 +21,14 @@ type settings struct {
 	SagaTimeout time.Duration `env:"SAGA_TIMEOUT" default:"30s"`
 	// SweepEvery is the robfig/cron spec of the timeout sweep.
 	SweepEvery string `env:"SWEEP_SCHEDULE" default:"@every 1s"`
+	// Admission control (SPEC section 12): the saga latency to stay under,
+	// the bounds and start of the learnt limit of sagas in flight, and a
+	// switch to admit everything.
+	AdmissionTarget       time.Duration `env:"ADMISSION_TARGET" default:"1s"`
+	AdmissionMinLimit     int           `env:"ADMISSION_MIN_LIMIT" default:"20"`
+	AdmissionMaxLimit     int           `env:"ADMISSION_MAX_LIMIT" default:"10000"`
+	AdmissionInitialLimit int           `env:"ADMISSION_INITIAL_LIMIT" default:"200"`
+	AdmissionDisabled     bool          `env:"ADMISSION_DISABLED" default:"false"`
 }
 
 func main() {
@@ -39,6 +48,11 @@ func main() {
 
 func wire(s *service.Service, cfg settings) (http.Handler, error) {
 	sg := &saga.Saga{Pool: s.Pool, Currency: s.Config.Currency, Timeout: cfg.SagaTimeout, Log: s.Log}
+	sg.Admission = admission.New(admission.Config{
+		Target: cfg.AdmissionTarget, MinLimit: cfg.AdmissionMinLimit, MaxLimit: cfg.AdmissionMaxLimit,
+		InitialLimit: cfg.AdmissionInitialLimit, Disabled: cfg.AdmissionDisabled, Logger: s.Log,
+	}, sg.InFlight)
+	s.Go(sg.Admission.Run)
 	// Replies and catalog snapshots are consumed apart, each with its own
 	// fetcher and workers: a burst of item.updated never delays a reply.
 	for _, topics := range [][]string{saga.ReplyTopics, {topic.Items}} {

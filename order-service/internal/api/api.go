@@ -54,6 +54,10 @@ func (a *API) place(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o, created, err := a.Saga.Place(r.Context(), req, key)
+	var overload *order.OverloadError
+	if errors.As(err, &overload) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(overload.RetryAfter.Seconds())))
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -184,8 +188,13 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	problem.Fail(w, r, a.Log, err, func(err error) *problem.Details { return known(r.Context(), err) })
 }
 
-// TypeOutOfStock is the problem type of an order the catalog cannot serve.
-const TypeOutOfStock = "/problems/out-of-stock"
+// Problem types of the refusals of SPEC section 12.
+const (
+	// TypeOutOfStock: the catalog shows too little stock for the order.
+	TypeOutOfStock = "/problems/out-of-stock"
+	// TypeOverloaded: too many sagas in flight to take one more (429).
+	TypeOverloaded = "/problems/overloaded"
+)
 
 // outOfStock is the 409 of SPEC section 12: nothing placed, the items short
 // of stock named (in detail, and their ids in errors).
@@ -201,12 +210,16 @@ func outOfStock(e *order.SoldOutError) *problem.Details {
 func known(ctx context.Context, err error) *problem.Details {
 	var invalid *order.ValidationError
 	var soldOut *order.SoldOutError
+	var overload *order.OverloadError
 	switch {
 	case errors.As(err, &invalid):
 		return &problem.Details{Type: "about:blank", Title: "Unprocessable Entity",
 			Status: http.StatusUnprocessableEntity, Detail: invalid.Error(), Errors: invalid.Problems}
 	case errors.As(err, &soldOut):
 		return outOfStock(soldOut)
+	case errors.As(err, &overload):
+		return &problem.Details{Type: TypeOverloaded, Title: "Too Many Requests", Status: http.StatusTooManyRequests,
+			Detail: "the shop has as many orders in flight as it can finish in time; nothing was placed: try again after Retry-After seconds"}
 	case errors.Is(err, order.ErrNotFound):
 		return problem.New(http.StatusNotFound, "no such order")
 	case errors.Is(err, order.ErrIdempotencyKey):

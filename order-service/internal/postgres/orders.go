@@ -174,3 +174,19 @@ func collect(rows pgx.Rows) ([]order.Order, error) {
 	}
 	return out, rows.Err()
 }
+
+// InFlight counts the pending orders of the whole deployment and the age
+// of the oldest (its deadline less timeout), through the index of pending
+// deadlines.
+func InFlight(ctx context.Context, q Querier, timeout time.Duration) (count int64, oldest time.Duration, err error) {
+	var seconds float64
+	err = q.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(deadline)), 0)::float8
+		FROM orders WHERE status = 'PENDING'`).Scan(&count, &seconds)
+	if err != nil {
+		return 0, 0, fmt.Errorf("postgres: orders in flight: %w", err)
+	}
+	if count == 0 {
+		return 0, 0, nil
+	}
+	return count, max(0, time.Duration(seconds*float64(time.Second))+timeout), nil
+}

@@ -61,13 +61,19 @@ func ReasonClass(reason string) string {
 	return "other"
 }
 
-// countEnded records an order that became terminal; called once its
-// transaction committed.
-func countEnded(o order.Order) {
+// ended records an order that became terminal, in the metrics and for
+// the admission controller; called once its transaction committed.
+func (s *Saga) ended(o order.Order) {
 	reason := ""
 	if o.Status == order.Failed {
 		reason = ReasonClass(o.FailureReason)
 	}
 	ended.WithLabelValues(string(o.Status), reason).Inc()
-	sagaSeconds.Observe(o.UpdatedAt.Sub(o.CreatedAt).Seconds())
+	latency := o.UpdatedAt.Sub(o.CreatedAt)
+	sagaSeconds.Observe(latency.Seconds())
+	if s.Admission != nil && o.FailureReason != order.ReasonTimeout {
+		// A timeout says nothing of how fast sagas end now: the sweep's
+		// own pace decides when it is noticed.
+		s.Admission.Observe(latency)
+	}
 }

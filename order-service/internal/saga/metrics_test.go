@@ -93,3 +93,24 @@ func TestReasonClassesAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// The admission controller's count: the pending orders of the database
+// and the oldest one's age.
+func TestInFlightCountsPendingOrders(t *testing.T) {
+	s, _ := newSaga(t, time.Minute)
+	ctx := context.Background()
+	if f, err := s.InFlight(ctx); err != nil || f.Count != 0 || f.OldestAge != 0 {
+		t.Fatalf("InFlight of an empty database = %+v, %v", f, err)
+	}
+	for i := range 3 {
+		if _, _, err := s.Place(ctx, saga.PlaceRequest{CustomerID: fmt.Sprintf("c%d", i),
+			Lines: []saga.LineRequest{{ItemID: "pen", Quantity: 1}}}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	f, err := s.InFlight(ctx)
+	if err != nil || f.Count != 3 || f.OldestAge < 50*time.Millisecond || f.OldestAge > 10*time.Second {
+		t.Errorf("InFlight = %+v, %v; want 3 orders, the oldest about 50ms old", f, err)
+	}
+}

@@ -94,6 +94,11 @@ func (s *Saga) Place(ctx context.Context, req PlaceRequest, idempotencyKey strin
 			return o, false, err
 		}
 	}
+	if s.Admission != nil {
+		if retryAfter, err := s.Admission.Admit(); err != nil {
+			return order.Order{}, false, &order.OverloadError{RetryAfter: retryAfter}
+		}
+	}
 	o, err = s.price(ctx, req)
 	if err != nil {
 		return order.Order{}, false, err

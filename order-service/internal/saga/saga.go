@@ -17,6 +17,7 @@ import (
 	"github.com/purchase-saga/messaging/outbox"
 	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/order-service/internal/admission"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/ordermsg"
@@ -36,6 +37,16 @@ type Saga struct {
 	Log      *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Admission, when set, decides whether a new order may start a saga
+	// (SPEC section 12) and learns from the sagas that end.
+	Admission *admission.Controller
+}
+
+// InFlight counts the sagas in flight of the whole deployment, for the
+// admission controller.
+func (s *Saga) InFlight(ctx context.Context) (admission.InFlight, error) {
+	n, oldest, err := postgres.InFlight(ctx, s.Pool, s.Timeout)
+	return admission.InFlight{Count: n, OldestAge: oldest}, err
 }
 
 func (s *Saga) now() time.Time {
@@ -71,7 +82,7 @@ func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decis
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, TerminalChannel, o.ID); err != nil {
 			return fmt.Errorf("saga: notify: %w", err)
 		}
-		mpostgres.AfterCommit(ctx, func() { countEnded(o) })
+		mpostgres.AfterCommit(ctx, func() { s.ended(o) })
 	}
 	return outbox.Write(ctx, tx, records...)
 }

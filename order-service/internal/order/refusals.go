@@ -3,6 +3,7 @@ package order
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Shortage is an item the catalog shows too few units of for a line.
@@ -26,4 +27,15 @@ func (e *SoldOutError) Error() string {
 		parts[i] = fmt.Sprintf("%s (%d requested, %d available)", s.ItemID, s.Requested, max(s.Available, 0))
 	}
 	return "out of stock: " + strings.Join(parts, ", ")
+}
+
+// OverloadError says the deployment has as many sagas in flight as it can
+// finish in time: the order is not placed; the client may try again after
+// RetryAfter.
+type OverloadError struct {
+	RetryAfter time.Duration
+}
+
+func (e *OverloadError) Error() string {
+	return fmt.Sprintf("too many orders in flight: try again in %s", e.RetryAfter)
 }
