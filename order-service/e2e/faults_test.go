@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -63,10 +64,12 @@ func (s *stack) load(t *testing.T, fault func()) ([]string, map[string]int64, ma
 	for err := range errs {
 		t.Fatal(err)
 	}
-	return ids, items, deposits
+	// Orders the sold-out gate refused were never placed.
+	return slices.DeleteFunc(ids, func(id string) bool { return id == "" }), items, deposits
 }
 
 // placeRetrying places an order, retrying while order-service is down,
+// and returns its id, or "" when the sold-out gate refused it;
 // for a minute at most or until stop closes. The Idempotency-Key makes a
 // retry of a request whose answer was lost return the order it created
 // instead of placing a second one. It runs on the load's goroutines, so it
@@ -79,6 +82,9 @@ func (s *stack) placeRetrying(stop <-chan struct{}, key, customer string, lines 
 			"Idempotency-Key", key)
 		if err == nil && (code == 201 || code == 200) {
 			return o.ID, nil
+		}
+		if err == nil && code == 409 {
+			return "", nil // sold out at the gate: nothing placed
 		}
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("could not place order %s for a minute: %d %v", key, code, err)

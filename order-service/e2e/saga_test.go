@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,9 +37,18 @@ func TestPurchaseCompletes(t *testing.T) {
 
 func TestOutOfStockRefundsPayment(t *testing.T) {
 	s := newStack(t, options{})
-	s.item("lamp", 2000, 1)
+	s.item("lamp", 2000, 2)
 	s.account("bob", 10_000)
 
+	// More than the catalog shows is refused at once, with nothing placed.
+	var refusal struct{ Type, Detail string }
+	if code := s.call("POST", s.url("order", "/orders"), map[string]any{"customer_id": "bob", "lines": []line{{"lamp", 3}}},
+		false, &refusal); code != 409 || !strings.HasSuffix(refusal.Type, "/out-of-stock") || !strings.Contains(refusal.Detail, "lamp") {
+		t.Errorf("order for 3 of 2 lamps: %d %+v, want 409 /out-of-stock naming lamp", code, refusal)
+	}
+	// When the catalog says yes, stock-service still decides: here a lamp
+	// went under the catalog's feet.
+	s.shrinkStock("lamp", 1)
 	o := s.place("bob", line{"lamp", 2})
 	got := s.settled(o.ID, 30*time.Second)
 	if got.Status != "FAILED" || got.FailureReason != "out_of_stock" || got.Steps.Stock.Status != "FAILED" {
@@ -95,17 +105,22 @@ func TestFiftyBuyersRaceForTenUnits(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	completed := 0
+	completed, gate := 0, 0
 	var money int64
 	for i, id := range ids {
+		money += s.balance(fmt.Sprintf("buyer-%02d", i))
+		if id == "" {
+			gate++ // sold out at the gate: nothing placed
+			continue
+		}
 		o := s.settled(id, 60*time.Second)
 		if o.Status == "COMPLETED" {
 			completed++
 		} else if o.FailureReason != "out_of_stock" {
 			t.Errorf("order %s failed with %q, want out_of_stock", id, o.FailureReason)
 		}
-		money += s.balance(fmt.Sprintf("buyer-%02d", i))
 	}
+	t.Logf("%d buyers turned away at the gate", gate)
 	if completed != units {
 		t.Errorf("%d orders completed, want exactly %d", completed, units)
 	}
@@ -120,7 +135,8 @@ func TestFiftyBuyersRaceForTenUnits(t *testing.T) {
 func TestMultiLineOrderThatCannotBeFullyServedReservesNothing(t *testing.T) {
 	s := newStack(t, options{})
 	s.item("pen", 100, 10)
-	s.item("ink", 300, 1)
+	s.item("ink", 300, 2)
+	s.shrinkStock("ink", 1) // the catalog still shows 2
 	s.account("dave", 100_000)
 
 	o := s.place("dave", line{"pen", 3}, line{"ink", 2})
@@ -212,7 +228,11 @@ func TestCommandDeliveredTwiceHasOneEffect(t *testing.T) {
 	}
 }
 
-func TestTimeoutThenLateSuccessIsCompensated(t *testing.T) {
+// An order times out while stock-service is down: payment's success is
+// compensated, and the reserve that reaches stock-service after the saga's
+// deadline is refused as expired, reserving nothing: a backlog does not
+// turn into reservations that must be given back.
+func TestTimeoutThenLateCommandIsRefusedAsExpired(t *testing.T) {
 	s := newStack(t, options{sagaTimeout: "2s", skip: []string{"stock"}})
 	// The catalog needs an item; with stock-service down, seed it through
 	// the items topic as stock-service would.
@@ -234,8 +254,7 @@ func TestTimeoutThenLateSuccessIsCompensated(t *testing.T) {
 		t.Fatalf("order %+v, want FAILED by timeout with stock still pending", failed)
 	}
 
-	// stock-service comes up late, with the item in its database, and
-	// reserves.
+	// stock-service comes up late, with the item in its database.
 	stock := s.svcs["stock"]
 	if out, err := stock.run("migrate"); err != nil {
 		t.Fatalf("stock-service migrate: %v\n%s", err, out)
@@ -248,26 +267,42 @@ func TestTimeoutThenLateSuccessIsCompensated(t *testing.T) {
 	stock.waitReady(60 * time.Second)
 
 	got := s.settled(o.ID, 60*time.Second)
-	if got.Steps.Stock.Status != "COMPENSATED" || got.Steps.Payment.Status != "COMPENSATED" || got.Status != "FAILED" {
-		t.Errorf("order %+v, want FAILED with both late successes compensated", got)
+	if got.Status != "FAILED" || got.FailureReason != "timeout" || got.Steps.Payment.Status != "COMPENSATED" ||
+		got.Steps.Stock.Status != "FAILED" || got.Steps.Stock.Reason != "expired" {
+		t.Errorf("order %+v, want FAILED by timeout, payment refunded, the late reserve refused as expired", got)
 	}
 	if it := s.stockOf("clock"); it.Reserved != 0 {
-		t.Errorf("%d reserved after compensation, want 0", it.Reserved)
+		t.Errorf("%d reserved by an expired reserve, want 0", it.Reserved)
 	}
 	if got := s.balance("erin"); got != 10_000 {
 		t.Errorf("balance %d, want 10000 after the refund", got)
 	}
 }
 
-// tryPlace places an order and returns its id, or an error instead of
-// failing the test: for goroutines other than the test's.
+// tryPlace places an order and returns its id, or "" when the sold-out
+// gate refused it (409 out-of-stock), or an error instead of failing the
+// test: for goroutines other than the test's.
 func (s *stack) tryPlace(customer string, lines ...line) (string, error) {
 	var o orderView
 	code, err := s.request("POST", s.url("order", "/orders"), map[string]any{"customer_id": customer, "lines": lines}, &o)
-	if err == nil && code != 201 {
-		err = fmt.Errorf("POST /orders for %s: status %d, want 201", customer, code)
+	switch {
+	case err == nil && code == 409:
+		return "", nil
+	case err == nil && code != 201:
+		err = fmt.Errorf("POST /orders for %s: status %d, want 201 or 409", customer, code)
 	}
 	return o.ID, err
+}
+
+// shrinkStock sets item id's units on hand in stockdb behind stock-service's
+// back, so that the catalog shows more than stock-service has: the case
+// where the catalog lags and the participant must refuse.
+func (s *stack) shrinkStock(id string, onHand int64) {
+	s.t.Helper()
+	tag, err := s.dbs["stock"].Pool.Exec(context.Background(), `UPDATE items SET on_hand = $2 WHERE id = $1`, id, onHand)
+	if err != nil || tag.RowsAffected() != 1 {
+		s.t.Fatalf("shrink stock of %s: %v (%d rows)", id, err, tag.RowsAffected())
+	}
 }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
