@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/purchase-saga/messaging/testproxy"
 )
@@ -47,6 +50,12 @@ func newTwins(t *testing.T) *twins {
 	names := []string{"stock", "payment", "order"}
 	s := newStack(t, options{sagaTimeout: twinSagaTimeout.String(), skip: names})
 	tw := &twins{stack: s, proxies: map[string]*testproxy.Proxy{}}
+	// Every process here restarts many times on its address: move the
+	// broker to one that cannot be taken meanwhile.
+	s.broker.kill()
+	s.brokers = restartableAddr(t)
+	s.broker.args[1] = s.brokers
+	s.broker.start()
 	for _, name := range names {
 		db, base := s.dbs[name], s.svcs[name]
 		u, err := url.Parse(db.URL)
@@ -56,10 +65,11 @@ func newTwins(t *testing.T) *twins {
 		px := testproxy.New(t, u.Host)
 		tw.proxies[name] = px
 		for _, suffix := range []string{"a", "b"} {
-			p := &proc{t: t, name: base.name + "-" + suffix, path: base.path, addr: freeAddr(t),
+			p := &proc{t: t, name: base.name + "-" + suffix, path: base.path, addr: restartableAddr(t),
 				logs: filepath.Join(s.dir, name+"-"+suffix+".log")}
 			// The last value of a variable wins (os/exec).
-			p.env = append(slices.Clone(base.env), "DATABASE_URL="+px.URL(db.URL), "HTTP_ADDR="+p.addr, "DB_MAX_CONNS=4")
+			p.env = append(slices.Clone(base.env), "DATABASE_URL="+px.URL(db.URL), "HTTP_ADDR="+p.addr,
+				"KAFKA_BROKERS="+s.brokers, "DB_MAX_CONNS=4")
 			tw.procs = append(tw.procs, p)
 			if name == "order" {
 				tw.orders = append(tw.orders, p)
@@ -84,6 +94,35 @@ func newTwins(t *testing.T) *twins {
 	return tw
 }
 
+// restartableAddr returns a free loopback address whose port lies below
+// the kernel's ephemeral range. While a process restarted on it is down,
+// no outgoing connection can take its port as a source port, as one can
+// take a port from freeAddr.
+func restartableAddr(t *testing.T) string {
+	t.Helper()
+	lo := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				lo = n
+			}
+		}
+	}
+	if lo < 4096 {
+		return freeAddr(t)
+	}
+	for range 100 {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", lo/2+rand.IntN(lo/2)))
+		if err == nil {
+			addr := ln.Addr().String()
+			_ = ln.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return ""
+}
+
 // keepLogs copies every process's log out of the test's temporary
 // directory, which is removed, and prints where.
 func (tw *twins) keepLogs(t *testing.T) {
@@ -97,23 +136,63 @@ func (tw *twins) keepLogs(t *testing.T) {
 			_ = os.WriteFile(filepath.Join(dir, filepath.Base(p.logs)), b, 0o644)
 		}
 	}
-	// The databases are dropped too: keep what orderdb knew of each order.
-	rows, err := tw.dbs["order"].Pool.Query(context.Background(), `SELECT id::text, status, failure_reason,
-		stock_status, stock_reason, payment_status, payment_reason, created_at, stock_updated_at, payment_updated_at, updated_at
-		FROM orders ORDER BY id`)
-	if err == nil {
-		var b strings.Builder
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				break
-			}
-			fmt.Fprintln(&b, vals...)
+	// The databases are dropped too: keep what they knew of each order and
+	// message, to follow one order's commands and replies.
+	for file, q := range map[string]struct{ db, sql string }{
+		"orders.txt": {"order", `SELECT id, status, failure_reason, stock_status, stock_reason, payment_status, payment_reason,
+			created_at, stock_updated_at, payment_updated_at, updated_at FROM orders ORDER BY id`},
+		"order-outbox.txt":   {"order", outboxDump},
+		"stock-outbox.txt":   {"stock", outboxDump},
+		"payment-outbox.txt": {"payment", outboxDump},
+		"order-inbox.txt":    {"order", inboxDump},
+		"stock-inbox.txt":    {"stock", inboxDump},
+		"payment-inbox.txt":  {"payment", inboxDump},
+	} {
+		if err := dump(tw.dbs[q.db].Pool, q.sql, filepath.Join(dir, file)); err != nil {
+			t.Logf("keep %s: %v", file, err)
 		}
-		rows.Close()
-		_ = os.WriteFile(filepath.Join(dir, "orders.txt"), []byte(b.String()), 0o644)
 	}
-	t.Logf("process logs and orders kept in %s", dir)
+	t.Logf("process logs and database contents kept in %s", dir)
+}
+
+const (
+	outboxDump = `SELECT id, topic, key, headers->>'message-id', txid, created_at, published_at FROM outbox ORDER BY id`
+	inboxDump  = `SELECT message_id, topic, received_at FROM inbox ORDER BY received_at`
+)
+
+// dump writes the rows of query to file, one a line, columns separated by
+// tabs.
+func dump(pool *pgxpool.Pool, query, file string) error {
+	rows, err := pool.Query(context.Background(), query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteByte('\t')
+			}
+			switch v := v.(type) {
+			case [16]byte:
+				fmt.Fprintf(&b, "%x-%x-%x-%x-%x", v[0:4], v[4:6], v[6:8], v[8:10], v[10:])
+			case time.Time:
+				b.WriteString(v.UTC().Format("15:04:05.000000"))
+			default:
+				fmt.Fprint(&b, v)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return os.WriteFile(file, []byte(b.String()), 0o644)
 }
 
 // orderClients are concurrent clients placing orders, each with its own
