@@ -53,6 +53,8 @@ func wire(s *service.Service, cfg settings) (http.Handler, error) {
 		InitialLimit: cfg.AdmissionInitialLimit, Disabled: cfg.AdmissionDisabled, Logger: s.Log,
 	}, sg.InFlight)
 	s.Go(sg.Admission.Run)
+	sg.Gate = &saga.Gate{Catalog: s.Pool, Log: s.Log}
+	s.Go(sg.Gate.Run)
 	// Replies and catalog snapshots are consumed apart, each with its own
 	// fetcher and workers: a burst of item.updated never delays a reply.
 	for _, topics := range [][]string{saga.ReplyTopics, {topic.Items}} {

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # make bench: the SPEC section 11 benchmarks on this machine.
 #   latency:    p99 from POST /orders to the terminal state at 100 sagas/s (open loop);
-#   throughput: completed sagas per second, closed loop, sustained for 60 s.
+#   throughput: completed sagas per second, closed loop, sustained for 60 s;
+#   flash:      a flash sale (SPEC 11/12): units sold, time to sell out, answers by
+#               kind, POST latency, orders by outcome, time until all settled.
 # Every process (broker with fsync, PostgreSQL, three services, load generator) runs
 # here. Results are printed and written as JSON to bench-results/.
 # Settings: BENCH_DURATION (60s), LATENCY_DURATION (30s), LATENCY_RATE (100),
-# CONCURRENCY (64), BENCH_ONLY (latency|throughput), BROKER_SYNC (0: the broker
+# CONCURRENCY (64), BENCH_ONLY (latency|throughput|flash), FLASH_ITEMS (5),
+# FLASH_UNITS (200), FLASH_BUYERS (2000), FLASH_CLIENTS (32), FLASH_DURATION (30s), BROKER_SYNC (0: the broker
 # leaves flushing to the OS, as Apache Kafka does by default; 1: fsync every
 # produced batch), and make run's DATABASE_URL. PostgreSQL runs with its own
 # settings (fsync on by default); they are recorded beside the results.
@@ -48,12 +51,17 @@ load() { # mode out args...
     -payment-url "http://$PAYMENT_HTTP_ADDR" -token "$ADMIN_TOKEN" -order-db "$ORDER_DB" -out "$out" "$@"
 }
 only=${BENCH_ONLY:-}
-if [ "$only" != throughput ]; then
+if [ -z "$only" ] || [ "$only" = latency ]; then
   echo "== latency at ${LATENCY_RATE:-100} sagas/s for ${LATENCY_DURATION:-30s}"
   load latency "bench-results/latency-$stamp.json" -rate "${LATENCY_RATE:-100}" -duration "${LATENCY_DURATION:-30s}"
 fi
-if [ "$only" != latency ]; then
+if [ -z "$only" ] || [ "$only" = throughput ]; then
   echo "== throughput, ${CONCURRENCY:-64} clients for ${BENCH_DURATION:-60s}"
   load throughput "bench-results/throughput-$stamp.json" -concurrency "${CONCURRENCY:-64}" -duration "${BENCH_DURATION:-60s}"
+fi
+if [ -z "$only" ] || [ "$only" = flash ]; then
+  echo "== flash sale: ${FLASH_ITEMS:-5} items × ${FLASH_UNITS:-200} units, ${FLASH_BUYERS:-2000} buyers, ${FLASH_CLIENTS:-32} clients"
+  load flash "bench-results/flash-$stamp.json" -items "${FLASH_ITEMS:-5}" -units "${FLASH_UNITS:-200}" \
+    -customers "${FLASH_BUYERS:-2000}" -concurrency "${FLASH_CLIENTS:-32}" -duration "${FLASH_DURATION:-30s}"
 fi
 echo "results in $ROOT/bench-results/*-$stamp.json"

@@ -4,6 +4,7 @@
 //
 //	loadgen -mode throughput -duration 60s -concurrency 64
 //	loadgen -mode latency -rate 100 -duration 30s
+//	loadgen -mode flash -items 5 -units 200 -customers 2000 -concurrency 32 -duration 30s
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -28,12 +30,12 @@ type config struct {
 	mode, orderURL, stockURL, paymentURL, token, dbURL, out string
 	rate                                                    float64
 	duration, warmup                                        time.Duration
-	concurrency, items, customers                           int
+	concurrency, items, customers, units                    int
 }
 
 func main() {
 	var c config
-	flag.StringVar(&c.mode, "mode", "throughput", "throughput (each client places an order and waits for its end) or latency (open loop at -rate)")
+	flag.StringVar(&c.mode, "mode", "throughput", "throughput (each client places an order and waits for its end), latency (open loop at -rate) or flash (a flash sale: -items × -units for -customers buyers)")
 	flag.StringVar(&c.orderURL, "order-url", "http://127.0.0.1:8080", "order-service")
 	flag.StringVar(&c.stockURL, "stock-url", "http://127.0.0.1:8081", "stock-service")
 	flag.StringVar(&c.paymentURL, "payment-url", "http://127.0.0.1:8082", "payment-service")
@@ -45,7 +47,8 @@ func main() {
 	flag.DurationVar(&c.warmup, "warmup", 5*time.Second, "load before the measured window")
 	flag.IntVar(&c.concurrency, "concurrency", 64, "throughput mode: clients")
 	flag.IntVar(&c.items, "items", 50, "distinct items")
-	flag.IntVar(&c.customers, "customers", 500, "distinct customers")
+	flag.IntVar(&c.customers, "customers", 500, "distinct customers (flash: buyers)")
+	flag.IntVar(&c.units, "units", 200, "flash mode: units of each item")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -65,6 +68,9 @@ func run(ctx context.Context, c config) error {
 	}
 	defer pool.Close()
 	cl := &client{http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 30 * time.Second}, c: c}
+	if c.mode == "flash" {
+		return flash(ctx, c, pool, cl)
+	}
 	prefix := fmt.Sprintf("b%d", time.Now().Unix())
 	if err := cl.seed(ctx, prefix); err != nil {
 		return fmt.Errorf("seed: %w", err)
@@ -261,4 +267,56 @@ func (cl *client) place(ctx context.Context, wait bool, customer, item string) e
 	_, err := cl.do(ctx, "POST", url, map[string]any{
 		"customer_id": customer, "lines": []map[string]any{{"item_id": item, "quantity": 1}}}, false)
 	return err
+}
+
+// seedStock creates items with units each and customers able to pay for
+// one unit many times over.
+func (cl *client) seedStock(ctx context.Context, prefix string, items int, units int64, customers int) error {
+	for i := range items {
+		id := fmt.Sprintf("%s-i%d", prefix, i)
+		if _, err := cl.do(ctx, "PUT", cl.c.stockURL+"/items/"+id, map[string]any{"name": id, "price_cents": 100, "currency": "EUR"}, true); err != nil {
+			return err
+		}
+		if _, err := cl.do(ctx, "POST", cl.c.stockURL+"/items/"+id+"/restock", map[string]any{"quantity": units}, true); err != nil {
+			return err
+		}
+	}
+	for i := range customers {
+		id := fmt.Sprintf("%s-c%d", prefix, i)
+		if _, err := cl.do(ctx, "PUT", cl.c.paymentURL+"/accounts/"+id, nil, true); err != nil {
+			return err
+		}
+		if _, err := cl.do(ctx, "POST", cl.c.paymentURL+"/accounts/"+id+"/deposits", map[string]any{"amount_cents": 10_000}, true); err != nil {
+			return err
+		}
+	}
+	last := fmt.Sprintf("%s-i%d", prefix, items-1)
+	for range 600 {
+		if code, _ := cl.do(ctx, "GET", cl.c.orderURL+"/catalog/"+last, nil, false); code == 200 {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("item %s never reached the catalog", last)
+}
+
+// post places a single-unit order of item for customer with an
+// Idempotency-Key and returns the status of the answer and its
+// Retry-After (zero when none).
+func (cl *client) post(ctx context.Context, customer, item, key string) (int, time.Duration, error) {
+	b, _ := json.Marshal(map[string]any{"customer_id": customer, "lines": []map[string]any{{"item_id": item, "quantity": 1}}})
+	req, err := http.NewRequestWithContext(ctx, "POST", cl.c.orderURL+"/orders", bytes.NewReader(b))
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := cl.http.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	seconds, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+	return resp.StatusCode, time.Duration(seconds) * time.Second, nil
 }

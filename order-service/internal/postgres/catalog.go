@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Item is the catalog's view of a stock item.
@@ -42,4 +43,30 @@ func Items(ctx context.Context, q Querier, ids []string) (map[string]Item, error
 		out[it.ID] = it
 	}
 	return out, rows.Err()
+}
+
+// CatalogSince returns the available units of the catalog entries updated
+// at or after since, and the latest update time among them (since when
+// none).
+func CatalogSince(ctx context.Context, q Querier, since time.Time) (map[string]int64, time.Time, error) {
+	rows, err := q.Query(ctx, `SELECT item_id, available, updated_at FROM catalog WHERE updated_at >= $1`, since)
+	if err != nil {
+		return nil, since, fmt.Errorf("postgres: catalog since %s: %w", since, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	latest := since
+	for rows.Next() {
+		var id string
+		var n int64
+		var at time.Time
+		if err := rows.Scan(&id, &n, &at); err != nil {
+			return nil, since, fmt.Errorf("postgres: scan catalog entry: %w", err)
+		}
+		out[id] = n
+		if at.After(latest) {
+			latest = at
+		}
+	}
+	return out, latest, rows.Err()
 }

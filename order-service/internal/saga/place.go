@@ -94,6 +94,10 @@ func (s *Saga) Place(ctx context.Context, req PlaceRequest, idempotencyKey strin
 			return o, false, err
 		}
 	}
+	if short := s.Gate.Short(req.Lines); len(short) > 0 {
+		soldOut.Inc()
+		return order.Order{}, false, &order.SoldOutError{Items: short}
+	}
 	if s.Admission != nil {
 		if retryAfter, err := s.Admission.Admit(); err != nil {
 			return order.Order{}, false, &order.OverloadError{RetryAfter: retryAfter}

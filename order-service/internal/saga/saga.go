@@ -40,6 +40,9 @@ type Saga struct {
 	// Admission, when set, decides whether a new order may start a saga
 	// (SPEC section 12) and learns from the sagas that end.
 	Admission *admission.Controller
+	// Gate, when set, refuses from memory the orders the catalog cannot
+	// serve, before anything else is done.
+	Gate *Gate
 }
 
 // InFlight counts the sagas in flight of the whole deployment, for the

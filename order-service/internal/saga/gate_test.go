@@ -1,0 +1,50 @@
+package saga_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/purchase-saga/order-service/internal/order"
+	"github.com/purchase-saga/order-service/internal/postgres"
+	"github.com/purchase-saga/order-service/internal/saga"
+)
+
+// The gate learns the catalog from the database and refuses from memory
+// what it cannot serve; it follows later changes.
+func TestGateFollowsTheCatalog(t *testing.T) {
+	s, db := newSaga(t, time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g := &saga.Gate{Catalog: db.Pool, Interval: 5 * time.Millisecond}
+	go func() { _ = g.Run(ctx) }()
+	pen := []saga.LineRequest{{ItemID: "pen", Quantity: 3}}
+	waitGate := func(want int) []order.Shortage {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			short := g.Short(pen)
+			if len(short) == want {
+				return short
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("gate shortages %+v, want %d", short, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitGate(0) // 10 pens
+	if err := postgres.UpsertItem(ctx, db.Pool, postgres.Item{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if short := waitGate(1); short[0] != (order.Shortage{ItemID: "pen", Requested: 3, Available: 2}) {
+		t.Errorf("shortage %+v", short[0])
+	}
+	s.Gate = g
+	if _, _, err := s.Place(ctx, saga.PlaceRequest{CustomerID: "c", Lines: pen}, ""); err == nil {
+		t.Error("Place through a gate that knows the pens are short succeeded")
+	}
+	if got := g.Short([]saga.LineRequest{{ItemID: "unknown", Quantity: 1}}); got != nil {
+		t.Errorf("gate refused an item it does not know: %+v", got)
+	}
+}
