@@ -191,6 +191,7 @@ func (r *Relay) lead(ctx context.Context, log *slog.Logger) (led bool, err error
 	}
 	log.Info("relay is leader")
 	defer log.Info("relay stepped down")
+	r.failures = 0 // a new lead starts with a fresh backoff
 	l := &lease{conn: conn, d: r.cfg.Lease}
 	if err := l.exec(ctx, "LISTEN "+Channel); err != nil {
 		return true, fmt.Errorf("listen: %w", err)

@@ -214,7 +214,7 @@ type orderClients struct {
 
 // startClients starts n clients ordering items for customers.
 func (tw *twins) startClients(n int, customers []string, items []string) *orderClients {
-	c := &orderClients{tw: tw, http: &http.Client{Timeout: 10 * time.Second}, stop: make(chan struct{}), told: map[string]string{}}
+	c := tw.newClients()
 	for w := range n {
 		c.wg.Go(func() {
 			for i := 0; ; i++ {
@@ -235,6 +235,17 @@ func (tw *twins) startClients(n int, customers []string, items []string) *orderC
 		})
 	}
 	return c
+}
+
+func (tw *twins) newClients() *orderClients {
+	return &orderClients{tw: tw, http: &http.Client{Timeout: 10 * time.Second}, stop: make(chan struct{}), told: map[string]string{}}
+}
+
+// placed is how many orders the clients were told were placed so far.
+func (c *orderClients) placed() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.told)
 }
 
 // place posts one order until it gets a definite answer, retrying a
