@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/purchase-saga/messaging/envelope"
-	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/outbox"
+	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/topic"
 
 	"github.com/purchase-saga/stock-service/internal/stock"
