@@ -30,6 +30,9 @@ type Config struct {
 	KafkaSessionTimeout time.Duration `env:"KAFKA_SESSION_TIMEOUT" default:"10s"`
 	// DBMaxConns bounds the service's connection pool.
 	DBMaxConns int `env:"DB_MAX_CONNS" default:"16"`
+	// PprofAddr, when set, is a loopback address on which net/http/pprof
+	// is served (benchmarks take CPU profiles there). Default: off.
+	PprofAddr string `env:"PPROF_ADDR"`
 	// HTTPConfig holds the HTTP server's timeouts and header limit.
 	HTTPConfig
 }

@@ -78,6 +78,11 @@ func run(ctx context.Context, spec Spec, args []string) error {
 	case len(args) > 0:
 		return fmt.Errorf("unknown arguments %q (the only subcommand is migrate)", args)
 	}
+	stopPprof, err := servePprof(cfg.PprofAddr, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
