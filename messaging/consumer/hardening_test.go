@@ -11,13 +11,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/postgres"
+	"github.com/purchase-saga/messaging/servicetest"
 )
 
 // A failure of the batch as a whole that is neither transient nor any one
@@ -140,23 +140,7 @@ func TestDeadLetterTooLargeForTheBrokerIsCutAndThePartitionMovesOn(t *testing.T)
 // retriesOf reads saga_consumer_retries_total for topic.
 func retriesOf(t *testing.T, topic string) float64 {
 	t.Helper()
-	families, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range families {
-		if mf.GetName() != "saga_consumer_retries_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "topic" && l.GetValue() == topic {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	return servicetest.Counter(t, "saga_consumer_retries_total", map[string]string{"topic": topic})
 }
 
 // What a handler registers with postgres.AfterCommit runs once its

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/retry"
@@ -41,22 +39,5 @@ func Consumers(t testing.TB, b *testbroker.Broker, n int, cfg consumer.Config, t
 // (40P01 for deadlocks), summed over topics: compare it before and after.
 func Conflicts(t testing.TB, code string) float64 {
 	t.Helper()
-	families, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, mf := range families {
-		if mf.GetName() != "saga_consumer_conflicts_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "code" && l.GetValue() == code {
-					sum += m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return sum
+	return Counter(t, "saga_consumer_conflicts_total", map[string]string{"code": code})
 }

@@ -6,35 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/purchase-saga/messaging/servicetest"
 
 	"github.com/purchase-saga/order-service/internal/saga"
 )
 
 // endedCount reads saga_orders_ended_total for status and reason, and the
-// number of label sets the counter has.
+// number of its label sets.
 func endedCount(t *testing.T, status, reason string) (value float64, series int) {
 	t.Helper()
-	families, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range families {
-		if mf.GetName() != "saga_orders_ended_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			series++
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["status"] == status && labels["reason"] == reason {
-				value = m.GetCounter().GetValue()
-			}
-		}
-	}
-	return value, series
+	value = servicetest.Counter(t, "saga_orders_ended_total", map[string]string{"status": status, "reason": reason})
+	return value, servicetest.Series(t, "saga_orders_ended_total")
 }
 
 // The sweep counts the orders it failed only when its transaction
