@@ -8,6 +8,7 @@
 # Ctrl-C stops every process it started. Honours ADMIN_TOKEN, DATABASE_URL, RUN_DIR,
 # BROKER_ADDR, ORDER_HTTP_ADDR, STOCK_HTTP_ADDR, PAYMENT_HTTP_ADDR, SAGA_TIMEOUT, LOG_LEVEL,
 # DB_SUFFIX (databases orderdb$DB_SUFFIX, ...), BROKER_SYNC=1 (fsync every produced batch),
+# ORDER_PPROF_ADDR, STOCK_PPROF_ADDR, PAYMENT_PPROF_ADDR (each service's PPROF_ADDR: pprof there),
 # SEED=0 (no demo data), PRIVATE_PG=1 (the private cluster even when a server is
 # running) and PG_PORT (its port, default 55432).
 set -euo pipefail
@@ -93,15 +94,15 @@ broker_flags=()
 bin/devbroker -addr "$BROKER_ADDR" -data-dir "$RUN_DIR/kafka" "${broker_flags[@]}" >"$RUN_DIR/logs/devbroker.log" 2>&1 &
 pids+=($!)
 
-start_service() { # name addr database
-  DATABASE_URL=$(db_url "$3") KAFKA_BROKERS=$BROKER_ADDR HTTP_ADDR=$2 \
+start_service() { # name addr database [pprof addr]
+  PPROF_ADDR=${4:-} DATABASE_URL=$(db_url "$3") KAFKA_BROKERS=$BROKER_ADDR HTTP_ADDR=$2 \
     LOG_LEVEL=${LOG_LEVEL:-info} SAGA_TIMEOUT=${SAGA_TIMEOUT:-30s} ADMIN_TOKEN=$ADMIN_TOKEN \
     "bin/$1" >>"$RUN_DIR/logs/$1.log" 2>&1 &
   pids+=($!)
 }
-start_service stock-service "$STOCK_HTTP_ADDR" "stockdb$DB_SUFFIX"
-start_service payment-service "$PAYMENT_HTTP_ADDR" "paymentdb$DB_SUFFIX"
-start_service order-service "$ORDER_HTTP_ADDR" "orderdb$DB_SUFFIX"
+start_service stock-service "$STOCK_HTTP_ADDR" "stockdb$DB_SUFFIX" "${STOCK_PPROF_ADDR:-}"
+start_service payment-service "$PAYMENT_HTTP_ADDR" "paymentdb$DB_SUFFIX" "${PAYMENT_PPROF_ADDR:-}"
+start_service order-service "$ORDER_HTTP_ADDR" "orderdb$DB_SUFFIX" "${ORDER_PPROF_ADDR:-}"
 
 wait_ready() { # name addr
   for _ in $(seq 1 120); do

@@ -31,6 +31,7 @@ type config struct {
 	rate                                                    float64
 	duration, warmup                                        time.Duration
 	concurrency, items, customers, units                    int
+	cost                                                    costConfig
 }
 
 func main() {
@@ -49,6 +50,7 @@ func main() {
 	flag.IntVar(&c.items, "items", 50, "distinct items")
 	flag.IntVar(&c.customers, "customers", 500, "distinct customers (flash: buyers)")
 	flag.IntVar(&c.units, "units", 200, "flash mode: units of each item")
+	c.cost.register(flag.CommandLine)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -83,6 +85,10 @@ func run(ctx context.Context, c config) error {
 	from, to := start.Add(c.warmup), start.Add(c.warmup+c.duration)
 	loadCtx, stopLoad := context.WithDeadline(ctx, to)
 	defer stopLoad()
+	probe, err := startCost(ctx, c.cost, from, to)
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	wait := c.mode == "throughput"
 	post := func(i int64) {
@@ -137,6 +143,11 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
+	if probe != nil {
+		if res.Cost, err = probe.result(res.CompletedInWin); err != nil {
+			return err
+		}
+	}
 	res.Mode, res.TargetRate, res.Concurrency = c.mode, c.rate, c.concurrency
 	res.Posted, res.FailedPosts = placed.Load(), failedPosts.Load()
 	if c.mode == "throughput" {
@@ -146,6 +157,9 @@ func run(ctx context.Context, c config) error {
 	}
 	b, _ := json.MarshalIndent(res, "", "  ")
 	fmt.Println(string(b))
+	if res.Cost != nil {
+		res.Cost.print(os.Stdout)
+	}
 	if c.out != "" {
 		return os.WriteFile(c.out, append(b, '\n'), 0o644)
 	}
@@ -168,6 +182,8 @@ type result struct {
 	P95ms           float64 `json:"p95_ms"`
 	P99ms           float64 `json:"p99_ms"`
 	MaxMs           float64 `json:"max_ms"`
+	// Cost is what each completed saga cost (-cost-server-db).
+	Cost *costResult `json:"cost,omitempty"`
 }
 
 // measure reads the outcome of the orders placed in [from, to): how many
