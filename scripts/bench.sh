@@ -16,7 +16,7 @@
 # FLASH_UNITS (200), FLASH_BUYERS (2000), FLASH_CLIENTS (32), FLASH_DURATION (30s), BROKER_SYNC (0: the broker
 # leaves flushing to the OS, as Apache Kafka does by default; 1: fsync every
 # produced batch), BENCH_PPROF (1: CPU profiles of the throughput run; 0: none),
-# MICRO_RELAY_ROWS (100000), MICRO_CONSUMER_MESSAGES (20000), MICRO_PLACE_ORDERS (5000),
+# MICRO_RELAY_ROWS (100000), MICRO_CONSUMER_MESSAGES (20000), MICRO_PLACE_ORDERS (5000), MICRO_COUNT (1),
 # and make run's DATABASE_URL. PostgreSQL runs with its own
 # settings (fsync on by default); they are recorded beside the results.
 set -euo pipefail
@@ -31,11 +31,11 @@ setting() { psql "$SERVER_URL" -Atc "SHOW $1"; }
 # micro PKGDIR PACKAGE BENCHMARK N: one go test -bench run of N rows, messages or orders.
 micro() {
   (cd "$1" && TEST_DATABASE_URL=${TEST_DATABASE_URL:-$SERVER_URL} \
-    go test -count=1 -run '^$' -bench "^$3\$" -benchtime "${4}x" "$2") | tee -a "$RUN_DIR/micro.txt"
+    go test -count="${MICRO_COUNT:-1}" -run '^$' -bench "^$3\$" -benchtime "${4}x" "$2") | tee -a "$RUN_DIR/micro.txt"
 }
-# micro_json turns go test -bench output into JSON: one object per benchmark line.
+# micro_json OUTPUT LOADAVG turns go test -bench output into JSON: one object per benchmark line.
 micro_json() {
-  awk -v go="$(go env GOVERSION)" -v cores="$(nproc)" '
+  awk -v go="$(go env GOVERSION)" -v cores="$(nproc)" -v load="$2" '
     /^pkg: / { pkg = $2 }
     /^Benchmark/ {
       name = $1; sub(/-[0-9]+$/, "", name)
@@ -43,17 +43,18 @@ micro_json() {
       for (i = 3; i < NF; i += 2) line = line sprintf("%s\"%s\": %s", (i > 3 ? ", " : ""), $(i+1), $i)
       out = out (out == "" ? "" : ",\n  ") line "}}"
     }
-    END { printf "{\"go\": \"%s\", \"cores\": %s, \"benchmarks\": [\n  %s\n]}\n", go, cores, out }' "$1"
+    END { printf "{\"go\": \"%s\", \"cores\": %s, \"load_average_before\": \"%s\", \"benchmarks\": [\n  %s\n]}\n", go, cores, load, out }' "$1"
 }
 
 if [ "$only" = micro ] || [ -z "$only" ]; then
   RUN_DIR=$(mktemp -d /tmp/saga-bench-XXXXXX)
   trap 'rm -rf "$RUN_DIR"' EXIT
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "== micro-benchmarks (go test -bench; each reports its rate, the CPU of the test process and of the database's backends)"
   micro messaging ./outbox/ BenchmarkRelayDrain "${MICRO_RELAY_ROWS:-100000}"
   micro messaging ./consumer/ BenchmarkConsumer "${MICRO_CONSUMER_MESSAGES:-20000}"
   micro order-service ./internal/api/ BenchmarkPlace "${MICRO_PLACE_ORDERS:-5000}"
-  micro_json "$RUN_DIR/micro.txt" >"bench-results/micro-$stamp.json"
+  micro_json "$RUN_DIR/micro.txt" "$load_before" >"bench-results/micro-$stamp.json"
   echo "micro-benchmarks written to bench-results/micro-$stamp.json"
   rm -rf "$RUN_DIR"; trap - EXIT
   [ "$only" = micro ] && exit 0
