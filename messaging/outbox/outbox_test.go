@@ -341,3 +341,49 @@ func waitScanned(t *testing.T, db *testdb.DB) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A transaction that took its id first may commit after an older
+// transaction (one with a lower transaction id) commits a higher id: the
+// older row is ready while the first one is still invisible. The relay
+// must publish it anyway once it commits, never skip it. (A relay that
+// only remembers how far it has published, in id order, loses it.)
+func TestRowThatTookItsIdFirstButCommitsLastIsPublished(t *testing.T) {
+	db := testdb.New(t, migrate)
+	b := testbroker.New(t, 1, events)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	older, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer older.Rollback(ctx)
+	if _, err := older.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil { // the older transaction id
+		t.Fatal(err)
+	}
+	younger, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer younger.Rollback(ctx)
+	if err := outbox.Write(ctx, younger, record(t, "young", 1)); err != nil { // takes the lower id
+		t.Fatal(err)
+	}
+	if err := outbox.Write(ctx, older, record(t, "old", 1)); err != nil { // takes the higher id
+		t.Fatal(err)
+	}
+	if err := older.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	startRelay(t, ctx, db.URL, writer(t, b))
+	if got := seqsByKey(t, b.ReadAll(t, events, 1, 10*time.Second)); len(got["old"]) != 1 {
+		t.Fatalf("the older transaction's row was not published: %v", got)
+	}
+	waitScanned(t, db)
+	if err := younger.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := seqsByKey(t, b.ReadAll(t, events, 2, 10*time.Second))
+	if len(got["young"]) != 1 {
+		t.Errorf("the row of the transaction that committed last was skipped: %v", got)
+	}
+}
