@@ -44,8 +44,9 @@ func (r *Relay) relayBatch(ctx context.Context, l *lease) (batchResult, error) {
 		return res, err
 	}
 	if len(out.published) > 0 {
-		if err := l.exec(ctx, `WITH done AS (DELETE FROM outbox_pending WHERE id = ANY($1))
-			UPDATE outbox SET published_at = now() WHERE id = ANY($1)`, out.published); err != nil {
+		// A row is published once its id has left the queue (and it was
+		// not set aside): the row itself is not written again.
+		if err := l.exec(ctx, `DELETE FROM outbox_pending WHERE id = ANY($1)`, out.published); err != nil {
 			return res, fmt.Errorf("mark published: %w", err)
 		}
 	}

@@ -32,33 +32,40 @@ type Record struct {
 	Headers map[string]string
 }
 
-// Write inserts records into tx and notifies the relay when tx commits.
-// The traceparent header continues the trace carried by ctx.
+// Write inserts records into tx, and their ids into the relay's queue, in
+// one statement, and notifies the relay when tx commits. The traceparent
+// header continues the trace carried by ctx.
 func Write(ctx context.Context, tx pgx.Tx, records ...Record) error {
 	if len(records) == 0 {
 		return nil
 	}
-	batch := &pgx.Batch{}
-	for _, r := range records {
+	n := len(records)
+	topics, keys, values, headers := make([]string, n), make([]string, n), make([][]byte, n), make([]string, n)
+	for i, r := range records {
 		value, err := r.Message.Encode()
 		if err != nil {
 			return fmt.Errorf("outbox: encode %s: %w", r.Message.Type, err)
 		}
-		headers := map[string]string{
+		hs := map[string]string{
 			envelope.HeaderMessageID:   r.Message.ID.String(),
 			envelope.HeaderType:        r.Message.Type,
 			envelope.HeaderTraceparent: trace.Header(ctx),
 		}
 		for k, v := range r.Headers {
-			headers[k] = v
+			hs[k] = v
 		}
-		hj, err := json.Marshal(headers)
+		hj, err := json.Marshal(hs)
 		if err != nil {
 			return fmt.Errorf("outbox: encode headers: %w", err)
 		}
-		batch.Queue(`WITH row AS (INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4) RETURNING id)
-			INSERT INTO outbox_pending SELECT id FROM row`, r.Topic, r.Key, value, hj)
+		topics[i], keys[i], values[i], headers[i] = r.Topic, r.Key, value, string(hj)
 	}
+	batch := &pgx.Batch{}
+	// unnest yields the records in order, so their ids follow it.
+	batch.Queue(`WITH rows AS (
+			INSERT INTO outbox (topic, key, value, headers)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[]) RETURNING id)
+		INSERT INTO outbox_pending SELECT id FROM rows`, topics, keys, values, headers)
 	batch.Queue(`SELECT pg_notify($1, '')`, Channel)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("outbox: insert: %w", err)

@@ -184,12 +184,20 @@ func TestRelayPublishesCommittedRowsInOrderAndNeverRolledBackOnes(t *testing.T) 
 	got := seqsByKey(t, b.ReadAll(t, events, total, 10*time.Second))
 	assertInOrder(t, got, want)
 
-	var unpublished int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&unpublished); err != nil {
-		t.Fatal(err)
-	}
-	if unpublished != 0 {
-		t.Errorf("%d rows still unpublished", unpublished)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, err := outbox.ReadStatus(ctx, db.Pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Unpublished == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d rows still unpublished", st.Unpublished)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -285,14 +293,15 @@ func TestPurgeRemovesOnlyOldPublishedRows(t *testing.T) {
 		write(t, db.Pool, "k", seq)
 	}
 	// Row 1: old and published; row 2: old, never published; row 3: recent
-	// and published; row 4: recent, unpublished.
+	// and published; row 4: recent, unpublished; row 5: old, set aside.
+	write(t, db.Pool, "k", 5)
 	_, err := db.Pool.Exec(ctx, `UPDATE outbox SET
-		created_at = CASE WHEN headers->>'seq' IN ('1', '2') THEN now() - interval '8 days' ELSE created_at END,
-		published_at = CASE WHEN headers->>'seq' IN ('1', '3') THEN now() END`)
+		created_at = CASE WHEN headers->>'seq' IN ('1', '2', '5') THEN now() - interval '8 days' ELSE created_at END,
+		failed_at = CASE WHEN headers->>'seq' = '5' THEN now() END`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Pool.Exec(ctx, `DELETE FROM outbox_pending WHERE id IN (SELECT id FROM outbox WHERE published_at IS NOT NULL)`); err != nil {
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM outbox_pending WHERE id IN (SELECT id FROM outbox WHERE headers->>'seq' IN ('1', '3', '5'))`); err != nil {
 		t.Fatal(err)
 	}
 	n, err := outbox.Purge(ctx, db.Pool, 7*24*time.Hour)
@@ -303,8 +312,8 @@ func TestPurgeRemovesOnlyOldPublishedRows(t *testing.T) {
 	if err := db.Pool.QueryRow(ctx, `SELECT string_agg(headers->>'seq', ',' ORDER BY id) FROM outbox`).Scan(&left); err != nil {
 		t.Fatal(err)
 	}
-	if left != "2,3,4" {
-		t.Errorf("rows left %s, want 2,3,4", left)
+	if left != "2,3,4,5" {
+		t.Errorf("rows left %s, want 2,3,4,5", left)
 	}
 	st, err := outbox.ReadStatus(ctx, db.Pool)
 	if err != nil || st.Unpublished != 2 || st.OldestAge < 7*24*time.Hour {

@@ -156,8 +156,9 @@ func (tw *twins) keepLogs(t *testing.T) {
 }
 
 const (
-	outboxDump = `SELECT id, topic, key, headers->>'message-id', txid, created_at, published_at FROM outbox ORDER BY id`
-	inboxDump  = `SELECT message_id, topic, received_at FROM inbox ORDER BY received_at`
+	outboxDump = `SELECT id, topic, key, headers->>'message-id', txid, created_at,
+		NOT EXISTS (SELECT FROM outbox_pending p WHERE p.id = outbox.id) AS published FROM outbox ORDER BY id`
+	inboxDump = `SELECT message_id, topic, received_at FROM inbox ORDER BY received_at`
 )
 
 // dump writes the rows of query to file, one a line, columns separated by
