@@ -49,33 +49,65 @@ func scanOrder(row pgx.Row) (order.Order, error) {
 	return o, nil
 }
 
-// InsertOrder stores a new order. A non-empty idempotency key already used
-// by another order gives ErrDuplicateKey.
-func InsertOrder(ctx context.Context, q Querier, o order.Order, idempotencyKey, requestHash string) error {
-	lines, err := json.Marshal(o.Lines)
-	if err != nil {
-		return fmt.Errorf("postgres: encode lines: %w", err)
+// NewOrder is an order to insert with the idempotency key and request
+// hash it was placed with.
+type NewOrder struct {
+	Order          order.Order
+	IdempotencyKey string
+	RequestHash    string
+}
+
+// InsertOrders stores new orders in one statement and returns the ids of
+// those it inserted: an order whose non-empty idempotency key another
+// order already has (or an earlier one of this call) is left out rather
+// than failing the others.
+func InsertOrders(ctx context.Context, q Querier, os []NewOrder) (map[string]bool, error) {
+	n := len(os)
+	ids, customers, currencies, statuses, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	lines := make([]string, n)
+	amounts := make([]int64, n)
+	stockStatus, stockReason, paymentStatus, paymentReason := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	stockAt, paymentAt, created, updated, deadlines := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+	keys, hashes := make([]*string, n), make([]string, n)
+	for i, no := range os {
+		o := no.Order
+		b, err := json.Marshal(o.Lines)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: encode lines: %w", err)
+		}
+		ids[i], customers[i], lines[i], amounts[i], currencies[i] = o.ID, o.CustomerID, string(b), o.AmountCents, o.Currency
+		statuses[i], reasons[i] = string(o.Status), o.FailureReason
+		stockStatus[i], stockReason[i], stockAt[i] = string(o.Steps.Stock.Status), o.Steps.Stock.Reason, o.Steps.Stock.UpdatedAt
+		paymentStatus[i], paymentReason[i], paymentAt[i] = string(o.Steps.Payment.Status), o.Steps.Payment.Reason, o.Steps.Payment.UpdatedAt
+		created[i], updated[i], deadlines[i] = o.CreatedAt, o.UpdatedAt, o.Deadline
+		if no.IdempotencyKey != "" {
+			keys[i] = &no.IdempotencyKey
+		}
+		hashes[i] = no.RequestHash
 	}
-	var key *string
-	if idempotencyKey != "" {
-		key = &idempotencyKey
-	}
-	_, err = q.Exec(ctx, `INSERT INTO orders (id, customer_id, lines, amount_cents, currency, status, failure_reason,
+	rows, err := q.Query(ctx, `INSERT INTO orders (id, customer_id, lines, amount_cents, currency, status, failure_reason,
 		stock_status, stock_reason, stock_updated_at, payment_status, payment_reason, payment_updated_at,
 		created_at, updated_at, deadline, idempotency_key, request_hash)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
-		o.ID, o.CustomerID, lines, o.AmountCents, o.Currency, o.Status, o.FailureReason,
-		o.Steps.Stock.Status, o.Steps.Stock.Reason, o.Steps.Stock.UpdatedAt,
-		o.Steps.Payment.Status, o.Steps.Payment.Reason, o.Steps.Payment.UpdatedAt,
-		o.CreatedAt, o.UpdatedAt, o.Deadline, key, requestHash)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "orders_idempotency_key_key" {
-		return ErrDuplicateKey
-	}
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+			$8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::timestamptz[],
+			$14::timestamptz[], $15::timestamptz[], $16::timestamptz[], $17::text[], $18::text[])
+		ON CONFLICT (idempotency_key) DO NOTHING
+		RETURNING id::text`,
+		ids, customers, lines, amounts, currencies, statuses, reasons,
+		stockStatus, stockReason, stockAt, paymentStatus, paymentReason, paymentAt,
+		created, updated, deadlines, keys, hashes)
 	if err != nil {
-		return fmt.Errorf("postgres: insert order: %w", err)
+		return nil, fmt.Errorf("postgres: insert orders: %w", err)
 	}
-	return nil
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: insert orders: %w", err)
+	}
+	out := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // UpdateOrder saves the order's status and steps.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/purchase-saga/messaging/outbox"
 	"github.com/purchase-saga/messaging/topic"
@@ -107,16 +106,7 @@ func (s *Saga) Place(ctx context.Context, req PlaceRequest, idempotencyKey strin
 	if err != nil {
 		return order.Order{}, false, err
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := postgres.InsertOrder(ctx, tx, o, idempotencyKey, req.hash()); err != nil {
-			return err
-		}
-		records, err := firstMessages(o)
-		if err != nil {
-			return err
-		}
-		return outbox.Write(ctx, tx, records...)
-	})
+	err = s.commitOrder(ctx, o, idempotencyKey, req.hash())
 	if errors.Is(err, postgres.ErrDuplicateKey) {
 		// Another request with this key won the race.
 		o, err := s.replay(ctx, req, idempotencyKey)

@@ -43,6 +43,8 @@ type Saga struct {
 	// Gate, when set, refuses from memory the orders the catalog cannot
 	// serve, before anything else is done.
 	Gate *Gate
+	// committer group-commits new orders.
+	committer committer
 }
 
 // InFlight counts the sagas in flight of the whole deployment, for the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testdb"
 	"github.com/purchase-saga/messaging/topic"
 	"github.com/purchase-saga/migrations"
@@ -228,4 +229,41 @@ func TestConcurrentSweepsFailEachTimedOutOrderOnce(t *testing.T) {
 	if failed != orders || events != orders {
 		t.Errorf("%d orders failed by timeout with %d order.failed events, want %d of each", failed, events, orders)
 	}
+}
+
+// Orders placed at the same time are written together, a few per
+// transaction, each with its own messages; concurrent requests with one
+// Idempotency-Key still make one order.
+func TestConcurrentPlacementsAreGroupCommitted(t *testing.T) {
+	s, db := newSaga(t, time.Minute)
+	servicetest.Widen(t, db, 8)
+	s.Pool = db.Pool
+	if err := postgres.UpsertItem(context.Background(), db.Pool, postgres.Item{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
+	errs := servicetest.Race(n, func(i int) error {
+		key := fmt.Sprintf("k%d", i%40) // keys k0..k19 are sent twice
+		_, _, err := s.Place(context.Background(), saga.PlaceRequest{CustomerID: fmt.Sprintf("c%d", i%40),
+			Lines: []saga.LineRequest{{ItemID: "pen", Quantity: 1}}}, key)
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("place %d: %v", i, err)
+		}
+	}
+	var orders, txs, reserves int
+	err := db.Pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT xmin::text),
+		(SELECT count(*) FROM outbox WHERE headers->>'type' = 'stock.reserve') FROM orders`).Scan(&orders, &txs, &reserves)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orders != 40 || reserves != 40 {
+		t.Errorf("%d orders with %d stock.reserve messages, want 40 of each (one per key)", orders, reserves)
+	}
+	if txs >= orders {
+		t.Errorf("%d orders written in %d transactions: concurrent placements must share them", orders, txs)
+	}
+	t.Logf("%d orders in %d transactions", orders, txs)
 }
