@@ -105,19 +105,19 @@ func (w *Waiter) wakeAll() {
 const recheck = time.Second
 
 // Get returns the order, waiting up to wait for it to become terminal.
+// A wait subscribes before it reads, so that one read is enough to know
+// the order and no end is missed between the read and the subscription.
 func (s *Saga) Get(ctx context.Context, w *Waiter, id string, wait time.Duration) (order.Order, error) {
-	o, err := postgres.GetOrder(ctx, s.Pool, id)
-	if err != nil || o.Terminal() || wait <= 0 || w == nil {
-		return o, err
+	if wait <= 0 || w == nil {
+		return postgres.GetOrder(ctx, s.Pool, id)
 	}
 	ch, unsubscribe := w.subscribe(id)
 	defer unsubscribe()
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {
-		// Read again after subscribing: the order may have ended between
-		// the first read and the subscription.
-		if o, err = postgres.GetOrder(ctx, s.Pool, id); err != nil || o.Terminal() {
+		o, err := postgres.GetOrder(ctx, s.Pool, id)
+		if err != nil || o.Terminal() {
 			return o, err
 		}
 		tick := time.NewTimer(recheck)
