@@ -35,7 +35,7 @@ micro() {
 }
 # micro_json OUTPUT LOADAVG turns go test -bench output into JSON: one object per benchmark line.
 micro_json() {
-  awk -v go="$(go env GOVERSION)" -v cores="$(nproc)" -v load="$2" '
+  awk -v go="$(go env GOVERSION)" -v cores="$(nproc)" -v loadavg="$2" '
     /^pkg: / { pkg = $2 }
     /^Benchmark/ {
       name = $1; sub(/-[0-9]+$/, "", name)
@@ -43,7 +43,7 @@ micro_json() {
       for (i = 3; i < NF; i += 2) line = line sprintf("%s\"%s\": %s", (i > 3 ? ", " : ""), $(i+1), $i)
       out = out (out == "" ? "" : ",\n  ") line "}}"
     }
-    END { printf "{\"go\": \"%s\", \"cores\": %s, \"load_average_before\": \"%s\", \"benchmarks\": [\n  %s\n]}\n", go, cores, load, out }' "$1"
+    END { printf "{\"go\": \"%s\", \"cores\": %s, \"load_average_before\": \"%s\", \"benchmarks\": [\n  %s\n]}\n", go, cores, loadavg, out }' "$1"
 }
 
 if [ "$only" = micro ] || [ -z "$only" ]; then
