@@ -45,25 +45,23 @@ func Items(ctx context.Context, q Querier, ids []string) (map[string]Item, error
 	return out, rows.Err()
 }
 
-// CatalogSince returns the available units of the catalog entries updated
-// at or after since, and the latest update time among them (since when
-// none).
-func CatalogSince(ctx context.Context, q Querier, since time.Time) (map[string]int64, time.Time, error) {
-	rows, err := q.Query(ctx, `SELECT item_id, available, updated_at FROM catalog WHERE updated_at >= $1`, since)
+// CatalogSince returns the catalog entries updated at or after since, and
+// the latest update time among them (since when none).
+func CatalogSince(ctx context.Context, q Querier, since time.Time) (map[string]Item, time.Time, error) {
+	rows, err := q.Query(ctx, `SELECT item_id, name, price_cents, currency, available, updated_at FROM catalog WHERE updated_at >= $1`, since)
 	if err != nil {
 		return nil, since, fmt.Errorf("postgres: catalog since %s: %w", since, err)
 	}
 	defer rows.Close()
-	out := map[string]int64{}
+	out := map[string]Item{}
 	latest := since
 	for rows.Next() {
-		var id string
-		var n int64
+		var it Item
 		var at time.Time
-		if err := rows.Scan(&id, &n, &at); err != nil {
+		if err := rows.Scan(&it.ID, &it.Name, &it.PriceCents, &it.Currency, &it.Available, &at); err != nil {
 			return nil, since, fmt.Errorf("postgres: scan catalog entry: %w", err)
 		}
-		out[id] = n
+		out[it.ID] = it
 		if at.After(latest) {
 			latest = at
 		}

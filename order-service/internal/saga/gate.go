@@ -10,11 +10,11 @@ import (
 	"github.com/purchase-saga/order-service/internal/postgres"
 )
 
-// Gate is the sold-out gate's memory: the catalog's available units per
-// item, read again every interval, so that the losers of a flash sale are
-// answered without a database round trip. It only ever says no early: an
-// order it lets through is checked against the catalog in the database
-// when it is priced, and stock-service has the last word.
+// Gate is the catalog held in memory, read again every interval: the
+// sold-out gate answers the losers of a flash sale from it without a
+// database round trip, and orders are priced from it. It only ever says
+// no early: stock-service has the last word on every order it lets
+// through.
 type Gate struct {
 	// Catalog reads the catalog entries changed since a time.
 	Catalog postgres.Querier
@@ -23,8 +23,8 @@ type Gate struct {
 	Interval time.Duration
 	Log      *slog.Logger
 
-	mu        sync.RWMutex
-	available map[string]int64
+	mu    sync.RWMutex
+	items map[string]postgres.Item
 }
 
 // Short returns the lines the gate knows the catalog cannot serve; an
@@ -37,11 +37,30 @@ func (g *Gate) Short(lines []LineRequest) []order.Shortage {
 	defer g.mu.RUnlock()
 	var short []order.Shortage
 	for _, l := range lines {
-		if n, ok := g.available[l.ItemID]; ok && n < l.Quantity {
-			short = append(short, order.Shortage{ItemID: l.ItemID, Requested: l.Quantity, Available: n})
+		if it, ok := g.items[l.ItemID]; ok && it.Available < l.Quantity {
+			short = append(short, order.Shortage{ItemID: l.ItemID, Requested: l.Quantity, Available: it.Available})
 		}
 	}
 	return short
+}
+
+// Items returns the entries of ids, and ok only when it knows every one:
+// an item it has not read yet is for the database to tell.
+func (g *Gate) Items(ids []string) (items map[string]postgres.Item, ok bool) {
+	if g == nil {
+		return nil, false
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	items = make(map[string]postgres.Item, len(ids))
+	for _, id := range ids {
+		it, known := g.items[id]
+		if !known {
+			return nil, false
+		}
+		items[id] = it
+	}
+	return items, true
 }
 
 // Run reads the catalog every interval until ctx ends.
@@ -75,11 +94,11 @@ func (g *Gate) refresh(ctx context.Context, since time.Time) (time.Time, error) 
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.available == nil {
-		g.available = map[string]int64{}
+	if g.items == nil {
+		g.items = map[string]postgres.Item{}
 	}
-	for id, n := range changed {
-		g.available[id] = n
+	for id, it := range changed {
+		g.items[id] = it
 	}
 	return latest, nil
 }

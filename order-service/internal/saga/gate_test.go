@@ -47,4 +47,10 @@ func TestGateFollowsTheCatalog(t *testing.T) {
 	if got := g.Short([]saga.LineRequest{{ItemID: "unknown", Quantity: 1}}); got != nil {
 		t.Errorf("gate refused an item it does not know: %+v", got)
 	}
+	if items, ok := g.Items([]string{"pen", "book"}); !ok || items["pen"].PriceCents != 100 || items["book"].PriceCents != 500 {
+		t.Errorf("Items(pen, book) = %+v, %v; want both, priced", items, ok)
+	}
+	if _, ok := g.Items([]string{"pen", "unknown"}); ok {
+		t.Error("Items claims to know an item it has never read")
+	}
 }

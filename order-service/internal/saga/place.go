@@ -136,9 +136,12 @@ func (s *Saga) price(ctx context.Context, req PlaceRequest) (order.Order, error)
 	for i, l := range req.Lines {
 		ids[i] = l.ItemID
 	}
-	items, err := postgres.Items(ctx, s.Pool, ids)
-	if err != nil {
-		return order.Order{}, err
+	items, known := s.Gate.Items(ids)
+	if !known {
+		var err error
+		if items, err = postgres.Items(ctx, s.Pool, ids); err != nil {
+			return order.Order{}, err
+		}
 	}
 	var problems []string
 	lines := make([]order.Line, 0, len(req.Lines))
