@@ -199,10 +199,10 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := c.lock(ctx, tx, ds, fresh); err != nil {
+	hctx, hooks := postgres.WithTxHooks(ctx)
+	if err := c.lock(hctx, tx, ds, fresh); err != nil {
 		return err
 	}
-	hctx, hooks := postgres.WithTxHooks(ctx)
 	for i, d := range ds {
 		if !fresh[d.Message.ID] {
 			duplicates.WithLabelValues(d.Topic).Inc()

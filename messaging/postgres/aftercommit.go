@@ -13,12 +13,15 @@ type TxHooks struct {
 	after  []func()
 	before []func(context.Context) error
 	keys   map[string]bool
+	// locked holds the keys LockKeys locked in the transaction, which
+	// LockKey then need not lock again.
+	locked map[string]bool
 }
 
 // WithTxHooks returns a context in which AfterCommit and BeforeCommit
 // register with the returned hooks.
 func WithTxHooks(ctx context.Context) (context.Context, *TxHooks) {
-	h := &TxHooks{keys: map[string]bool{}}
+	h := &TxHooks{keys: map[string]bool{}, locked: map[string]bool{}}
 	return context.WithValue(ctx, txHooksKey{}, h), h
 }
 

@@ -80,6 +80,11 @@ func LockKeys(ctx context.Context, tx pgx.Tx, keys []string) error {
 		SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS hashes`, keys); err != nil {
 		return fmt.Errorf("postgres: lock %d keys: %w", len(keys), err)
 	}
+	if h, ok := ctx.Value(txHooksKey{}).(*TxHooks); ok {
+		for _, k := range keys {
+			h.locked[k] = true
+		}
+	}
 	return nil
 }
 
@@ -151,8 +156,12 @@ func isClosedConn(err error) bool {
 
 // LockKey takes a transaction-scoped advisory lock on key, serialising
 // the transactions that touch the same key (such as one order's commands
-// arriving on two topics) until tx ends.
+// arriving on two topics) until tx ends. A key that LockKeys already took
+// in this transaction (ctx carrying its TxHooks) costs no round trip.
 func LockKey(ctx context.Context, tx pgx.Tx, key string) error {
+	if h, ok := ctx.Value(txHooksKey{}).(*TxHooks); ok && h.locked[key] {
+		return nil // LockKeys took it for the whole transaction
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key); err != nil {
 		return fmt.Errorf("postgres: lock %s: %w", key, err)
 	}
