@@ -5,12 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -88,16 +84,16 @@ func BenchmarkConsumer(b *testing.B) {
 	produce(b, w, benchMessages(b, 0, 1))
 	waitClosed(b, warm, &applied, 1)
 	msgs := benchMessages(b, 1, b.N)
-	pgBefore := backendsCPU(b, db)
-	cpuBefore := processCPU()
+	pgBefore := testdb.BackendsCPU(b, db.Pool, db.Name)
+	cpuBefore := testdb.ProcessCPU()
 	b.ResetTimer()
 	start := time.Now()
 	produce(b, w, msgs)
 	waitClosed(b, all, &applied, b.N+1)
 	elapsed := time.Since(start)
 	b.StopTimer()
-	cpu := processCPU() - cpuBefore
-	pg := backendsCPU(b, db).since(pgBefore)
+	cpu := testdb.ProcessCPU() - cpuBefore
+	pg := testdb.BackendsCPU(b, db.Pool, db.Name).Since(pgBefore)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/msg")
 	b.ReportMetric(float64(pg.Microseconds())/float64(b.N), "pg-cpu-us/msg")
@@ -140,47 +136,4 @@ func waitClosed(b *testing.B, ch chan struct{}, applied *atomic.Int64, want int)
 	case <-time.After(10 * time.Minute):
 		b.Fatalf("applied %d of %d messages in 10 minutes", applied.Load(), want)
 	}
-}
-
-// processCPU is the CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// backendCPU is the CPU time of each backend connected to a database.
-type backendCPU map[int]time.Duration
-
-// backendsCPU reads the CPU time of db's backends from /proc: none when
-// the server runs elsewhere.
-func backendsCPU(b *testing.B, db *testdb.DB) backendCPU {
-	rows, err := db.Pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = $1`, db.Name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		b.Fatal(err)
-	}
-	out := backendCPU{}
-	for _, pid := range pids {
-		if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-			f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-			utime, _ := strconv.ParseInt(f[11], 10, 64)
-			stime, _ := strconv.ParseInt(f[12], 10, 64)
-			out[pid] = time.Duration(utime+stime) * (time.Second / 100) // USER_HZ
-		}
-	}
-	return out
-}
-
-// since sums what each backend used after before (all of it for one that
-// started since).
-func (after backendCPU) since(before backendCPU) time.Duration {
-	var d time.Duration
-	for pid, t := range after {
-		d += t - before[pid]
-	}
-	return d
 }

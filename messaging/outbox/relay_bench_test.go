@@ -4,12 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,8 +46,8 @@ func BenchmarkRelayDrain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pgBefore := backendsCPU(b, db)
-	cpuBefore := processCPU()
+	pgBefore := testdb.BackendsCPU(b, db.Pool, db.Name)
+	cpuBefore := testdb.ProcessCPU()
 	runCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	b.ResetTimer()
@@ -64,8 +60,8 @@ func BenchmarkRelayDrain(b *testing.B) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	cpu := processCPU() - cpuBefore
-	pg := backendsCPU(b, db).since(pgBefore)
+	cpu := testdb.ProcessCPU() - cpuBefore
+	pg := testdb.BackendsCPU(b, db.Pool, db.Name).Since(pgBefore)
 	stop()
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "rows/s")
@@ -97,50 +93,4 @@ func benchRecord(b *testing.B, seq int) outbox.Record {
 		b.Fatal(err)
 	}
 	return r
-}
-
-// processCPU is the CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// backendCPU is the CPU time of each backend connected to a database.
-type backendCPU map[int]time.Duration
-
-// backendsCPU reads the CPU time of db's backends from /proc: zero when
-// the server runs elsewhere.
-func backendsCPU(b *testing.B, db *testdb.DB) backendCPU {
-	b.Helper()
-	rows, err := db.Pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = $1`, db.Name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		b.Fatal(err)
-	}
-	out := backendCPU{}
-	for _, pid := range pids {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		out[pid] = time.Duration(utime+stime) * (time.Second / 100) // USER_HZ
-	}
-	return out
-}
-
-// since sums what each backend used after before (all of it for a
-// backend that started since).
-func (after backendCPU) since(before backendCPU) time.Duration {
-	var d time.Duration
-	for pid, t := range after {
-		d += t - before[pid]
-	}
-	return d
 }

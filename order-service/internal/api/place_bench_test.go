@@ -8,17 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/testdb"
@@ -67,8 +61,8 @@ func BenchmarkPlace(b *testing.B) {
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: placeClients}}
 
-	pgBefore := backendsCPU(b, db, pool)
-	cpuBefore := processCPU()
+	pgBefore := testdb.BackendsCPU(b, pool, db.Name)
+	cpuBefore := testdb.ProcessCPU()
 	var next atomic.Int64
 	b.ResetTimer()
 	start := time.Now()
@@ -86,8 +80,8 @@ func BenchmarkPlace(b *testing.B) {
 	clients.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
-	cpu := processCPU() - cpuBefore
-	pg := backendsCPU(b, db, pool).since(pgBefore)
+	cpu := testdb.ProcessCPU() - cpuBefore
+	pg := testdb.BackendsCPU(b, pool, db.Name).Since(pgBefore)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "orders/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/order")
 	b.ReportMetric(float64(pg.Microseconds())/float64(b.N), "pg-cpu-us/order")
@@ -105,47 +99,4 @@ func postOrder(client *http.Client, url string, i int64) error {
 		return fmt.Errorf("POST /orders: %d %s", resp.StatusCode, b)
 	}
 	return nil
-}
-
-// processCPU is the CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// backendCPU is the CPU time of each backend connected to a database.
-type backendCPU map[int]time.Duration
-
-// backendsCPU reads the CPU time of db's backends from /proc: none when
-// the server runs elsewhere.
-func backendsCPU(b *testing.B, db *testdb.DB, pool *pgxpool.Pool) backendCPU {
-	rows, err := pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = $1`, db.Name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		b.Fatal(err)
-	}
-	out := backendCPU{}
-	for _, pid := range pids {
-		if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-			f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-			utime, _ := strconv.ParseInt(f[11], 10, 64)
-			stime, _ := strconv.ParseInt(f[12], 10, 64)
-			out[pid] = time.Duration(utime+stime) * (time.Second / 100) // USER_HZ
-		}
-	}
-	return out
-}
-
-// since sums what each backend used after before (all of it for one that
-// started since).
-func (after backendCPU) since(before backendCPU) time.Duration {
-	var d time.Duration
-	for pid, t := range after {
-		d += t - before[pid]
-	}
-	return d
 }
