@@ -68,3 +68,26 @@ func CatalogSince(ctx context.Context, q Querier, since time.Time) (map[string]I
 	}
 	return out, latest, rows.Err()
 }
+
+// UnitsInFlight returns, per item, the units of the pending orders whose
+// stock step has not been answered yet (through the index of pending
+// orders).
+func UnitsInFlight(ctx context.Context, q Querier) (map[string]int64, error) {
+	rows, err := q.Query(ctx, `SELECT l->>'item_id', sum((l->>'quantity')::bigint)::bigint
+		FROM orders o, jsonb_array_elements(o.lines) AS l
+		WHERE o.status = 'PENDING' AND o.stock_status = 'PENDING' GROUP BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: units in flight: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("postgres: scan units in flight: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}

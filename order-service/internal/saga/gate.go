@@ -25,6 +25,27 @@ type Gate struct {
 
 	mu    sync.RWMutex
 	items map[string]postgres.Item
+	// inFlight holds, per item, the units of pending orders whose stock
+	// step has not been answered: units the catalog may still show as
+	// available though they are spoken for.
+	inFlight map[string]int64
+}
+
+// Uncertain returns the lines the catalog could serve only if orders in
+// flight for the same items fail: the answer is "try again soon", not
+// "sold out", and not a saga likely to end out of stock.
+func (g *Gate) Uncertain(lines []LineRequest) bool {
+	if g == nil {
+		return false
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	for _, l := range lines {
+		if it, ok := g.items[l.ItemID]; ok && it.Available-g.inFlight[l.ItemID] < l.Quantity {
+			return true
+		}
+	}
+	return false
 }
 
 // Short returns the lines the gate knows the catalog cannot serve; an
@@ -92,8 +113,13 @@ func (g *Gate) refresh(ctx context.Context, since time.Time) (time.Time, error) 
 	if err != nil {
 		return since, err
 	}
+	inFlight, err := postgres.UnitsInFlight(ctx, g.Catalog)
+	if err != nil {
+		return since, err
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.inFlight = inFlight
 	if g.items == nil {
 		g.items = map[string]postgres.Item{}
 	}

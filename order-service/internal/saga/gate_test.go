@@ -2,6 +2,7 @@ package saga_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -52,5 +53,42 @@ func TestGateFollowsTheCatalog(t *testing.T) {
 	}
 	if _, ok := g.Items([]string{"pen", "unknown"}); ok {
 		t.Error("Items claims to know an item it has never read")
+	}
+}
+
+// Units that orders in flight have asked for, and stock-service has not
+// answered yet, are spoken for: an order that needs them is told to try
+// again, not started only to fail out of stock.
+func TestGateCountsUnitsSpokenForByOrdersInFlight(t *testing.T) {
+	s, db := newSaga(t, time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := postgres.UpsertItem(ctx, db.Pool, postgres.Item{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Place(ctx, saga.PlaceRequest{CustomerID: "c1", Lines: []saga.LineRequest{{ItemID: "pen", Quantity: 2}}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	g := &saga.Gate{Catalog: db.Pool, Interval: 5 * time.Millisecond}
+	go func() { _ = g.Run(ctx) }()
+	two := []saga.LineRequest{{ItemID: "pen", Quantity: 2}}
+	deadline := time.Now().Add(5 * time.Second)
+	for !g.Uncertain(two) {
+		if time.Now().After(deadline) {
+			t.Fatal("2 pens asked while 2 of the 3 are spoken for: the gate never said so")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if g.Uncertain([]saga.LineRequest{{ItemID: "pen", Quantity: 1}}) {
+		t.Error("1 pen of the 1 not spoken for: the gate says try again")
+	}
+	if short := g.Short(two); short != nil {
+		t.Errorf("the catalog shows 3 pens: the gate says sold out %+v", short)
+	}
+	s.Gate = g
+	_, _, err := s.Place(ctx, saga.PlaceRequest{CustomerID: "c2", Lines: two}, "")
+	var overload *order.OverloadError
+	if !errors.As(err, &overload) {
+		t.Errorf("Place of 2 spoken-for pens: %v, want an OverloadError (try again)", err)
 	}
 }

@@ -22,6 +22,10 @@ var (
 		Name: "saga_orders_sold_out_total",
 		Help: "Orders refused at once (409) because the catalog showed too little stock.",
 	})
+	spokenFor = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "saga_orders_spoken_for_total",
+		Help: "Orders answered 429 because the units the catalog shows are spoken for by orders still in flight.",
+	})
 	ended = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "saga_orders_ended_total",
 		Help: "Orders that became terminal, by status and class of failure reason (a known business reason, timeout, error, poison or other).",

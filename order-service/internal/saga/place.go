@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -96,6 +97,13 @@ func (s *Saga) Place(ctx context.Context, req PlaceRequest, idempotencyKey strin
 	if short := s.Gate.Short(req.Lines); len(short) > 0 {
 		soldOut.Inc()
 		return order.Order{}, false, &order.SoldOutError{Items: short}
+	}
+	if s.Gate.Uncertain(req.Lines) {
+		// The last units are spoken for by orders still in flight: one
+		// more order would most likely fail out of stock. Try again once
+		// they end (they release what they do not buy).
+		spokenFor.Inc()
+		return order.Order{}, false, &order.OverloadError{RetryAfter: time.Second}
 	}
 	if s.Admission != nil {
 		if retryAfter, err := s.Admission.Admit(); err != nil {
