@@ -16,6 +16,34 @@ type TxHooks struct {
 	// locked holds the keys LockKeys locked in the transaction, which
 	// LockKey then need not lock again.
 	locked map[string]bool
+	values map[any]any
+}
+
+// TxValue returns what SetTxValue stored under key in the transaction
+// whose context ctx is, and whether there is any.
+func TxValue(ctx context.Context, key any) (any, bool) {
+	h, ok := ctx.Value(txHooksKey{}).(*TxHooks)
+	if !ok {
+		return nil, false
+	}
+	v, ok := h.values[key]
+	return v, ok
+}
+
+// SetTxValue stores v under key for the rest of the transaction whose
+// context ctx is (work done early in a batch, such as rows read while
+// locking them, for its messages to use); outside such a context it does
+// nothing and reports false.
+func SetTxValue(ctx context.Context, key, v any) bool {
+	h, ok := ctx.Value(txHooksKey{}).(*TxHooks)
+	if !ok {
+		return false
+	}
+	if h.values == nil {
+		h.values = map[any]any{}
+	}
+	h.values[key] = v
+	return true
 }
 
 // WithTxHooks returns a context in which AfterCommit and BeforeCommit

@@ -135,15 +135,24 @@ func LockOrder(ctx context.Context, tx pgx.Tx, id string) (order.Order, error) {
 }
 
 // LockOrders locks the orders among ids in id order, so that transactions
-// applying replies of several orders cannot deadlock.
-func LockOrders(ctx context.Context, tx pgx.Tx, ids []string) error {
+// applying replies of several orders cannot deadlock, and returns them.
+func LockOrders(ctx context.Context, tx pgx.Tx, ids []string) (map[string]order.Order, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
-	if _, err := tx.Exec(ctx, `SELECT FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids); err != nil {
-		return fmt.Errorf("postgres: lock orders: %w", err)
+	rows, err := tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: lock orders: %w", err)
 	}
-	return nil
+	os, err := collect(rows)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: lock orders: %w", err)
+	}
+	out := make(map[string]order.Order, len(os))
+	for _, o := range os {
+		out[o.ID] = o
+	}
+	return out, nil
 }
 
 // ByIdempotencyKey returns the order created with key and its request hash.

@@ -10,9 +10,11 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/purchase-saga/messaging/consumer"
+	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testbroker"
 	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/saga"
 	"github.com/purchase-saga/payment-service/paymentmsg"
 	"github.com/purchase-saga/stock-service/stockmsg"
@@ -70,5 +72,45 @@ func TestReplyBatchesOfConcurrentInstancesNeverDeadlock(t *testing.T) {
 	}
 	if got := servicetest.Conflicts(t, "40P01") - before; got != 0 {
 		t.Errorf("%v batches deadlocked, want 0", got)
+	}
+}
+
+// Two replies of one order in one batch: the second sees the order as the
+// first left it, read once when the batch locked it.
+func TestTwoRepliesOfOneOrderInOneBatch(t *testing.T) {
+	s, db := newSaga(t, time.Minute)
+	ctx := context.Background()
+	o, _, err := s.Place(ctx, saga.PlaceRequest{CustomerID: "c", Lines: []saga.LineRequest{{ItemID: "pen", Quantity: 1}}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliveries := []consumer.Delivery{
+		servicetest.NewDelivery(t, topic.StockSuccess, stockmsg.TypeReserved, o.ID,
+			stockmsg.Reserved{OrderID: o.ID, Lines: []stockmsg.Line{{ItemID: "pen", Quantity: 1}}}),
+		servicetest.NewDelivery(t, topic.PaymentSuccess, paymentmsg.TypeCharged, o.ID, paymentmsg.Charged{OrderID: o.ID, AmountCents: 100}),
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	hctx, hooks := mpostgres.WithTxHooks(ctx)
+	if err := s.Lock(hctx, tx, deliveries); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range deliveries {
+		if err := s.Handle(hctx, tx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := hooks.BeforeCommit(hctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, nil, o.ID, 0)
+	if err != nil || got.Status != order.Completed {
+		t.Errorf("order after both replies in one batch: %s, %v; want COMPLETED", got.Status, err)
 	}
 }

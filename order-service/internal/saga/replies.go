@@ -12,6 +12,7 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/messaging/envelope"
+	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/topic"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
@@ -42,7 +43,7 @@ func (s *Saga) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error
 	if _, err := uuid.Parse(d.Message.SagaID); err != nil {
 		return consumer.Poison(fmt.Errorf("saga id %q is not an order id", d.Message.SagaID))
 	}
-	o, err := postgres.LockOrder(ctx, tx, d.Message.SagaID)
+	o, err := lockOrder(ctx, tx, d.Message.SagaID)
 	if errors.Is(err, order.ErrNotFound) {
 		return consumer.Poison(fmt.Errorf("reply for unknown order %s", d.Message.SagaID))
 	}
@@ -50,7 +51,11 @@ func (s *Saga) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error
 		return err
 	}
 	decision := o.Apply(reply, s.now())
-	return s.save(ctx, tx, o, decision)
+	if err := s.save(ctx, tx, o, decision); err != nil {
+		return err
+	}
+	remember(ctx, o)
+	return nil
 }
 
 // Lock locks the orders a batch of replies will change before any reply is
@@ -67,7 +72,41 @@ func (s *Saga) Lock(ctx context.Context, tx pgx.Tx, ds []consumer.Delivery) erro
 			ids = append(ids, d.Message.SagaID)
 		}
 	}
-	return postgres.LockOrders(ctx, tx, ids)
+	locked, err := postgres.LockOrders(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	// The handler of each reply takes its order from here rather than
+	// read it again.
+	mpostgres.SetTxValue(ctx, lockedOrdersKey{}, locked)
+	return nil
+}
+
+// lockedOrdersKey keys the orders Lock read in the batch's transaction.
+type lockedOrdersKey struct{}
+
+// lockOrder returns the order id locked for tx: as Lock read it for the
+// batch (and as the batch's earlier replies left it), or read and locked
+// now.
+func lockOrder(ctx context.Context, tx pgx.Tx, id string) (order.Order, error) {
+	if v, ok := mpostgres.TxValue(ctx, lockedOrdersKey{}); ok {
+		if o, ok := v.(map[string]order.Order)[id]; ok {
+			return o, nil
+		}
+	}
+	return postgres.LockOrder(ctx, tx, id)
+}
+
+// remember keeps o as the batch's current state of the order, for a later
+// reply of the same order in the batch.
+func remember(ctx context.Context, o order.Order) {
+	if v, ok := mpostgres.TxValue(ctx, lockedOrdersKey{}); ok {
+		if locked := v.(map[string]order.Order); locked != nil {
+			if _, ok := locked[o.ID]; ok {
+				locked[o.ID] = o
+			}
+		}
+	}
 }
 
 // toReply reads what a record says about a step. ok is false for records
