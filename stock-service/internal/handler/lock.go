@@ -42,15 +42,7 @@ func (h *Handler) Lock(ctx context.Context, tx pgx.Tx, ds []consumer.Delivery) e
 			orders, releases = append(orders, cmd.OrderID), append(releases, cmd.OrderID)
 		}
 	}
-	if err := s.LockOrders(ctx, orders); err != nil {
-		return err
-	}
-	reserved, err := s.ReservedItems(ctx, releases)
-	if err != nil {
-		return err
-	}
-	_, err = s.LockItems(ctx, append(items, reserved...))
-	return err
+	return s.LockBatch(ctx, orders, items, releases)
 }
 
 func toLines(ls []stockmsg.Line) []stock.Line {

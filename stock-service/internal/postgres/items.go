@@ -61,6 +61,9 @@ func (s *Store) Restock(ctx context.Context, id string, quantity int64) (stock.I
 // LockItems locks the existing items among ids, in id order so that
 // concurrent multi-line orders cannot deadlock, and returns them by id.
 func (s *Store) LockItems(ctx context.Context, ids []string) (map[string]stock.Item, error) {
+	if items, ok := s.batch(ctx).lockedItems(ids); ok {
+		return items, nil // locked, and kept up to date, for the batch
+	}
 	rows, _ := s.tx.Query(ctx, `SELECT `+itemColumns+` FROM items WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
 	items, err := pgx.CollectRows(rows, scanItem)
 	if err != nil {

@@ -13,6 +13,9 @@ import (
 // Reservation returns the reservation of orderID; ok is false when stock
 // has never acted on the order. Callers hold LockOrder.
 func (s *Store) Reservation(ctx context.Context, orderID string) (r stock.Reservation, ok bool, err error) {
+	if r, ok, known := s.batch(ctx).reservation(orderID); known {
+		return r, ok, nil
+	}
 	r.OrderID = orderID
 	err = s.tx.QueryRow(ctx, `SELECT status, lines FROM reservations WHERE order_id = $1`, orderID).
 		Scan(&r.Status, &r.Lines)
@@ -57,6 +60,9 @@ func (s *Store) Reserve(ctx context.Context, orderID string, lines []stock.Line)
 	if err != nil {
 		return translate("insert reservation "+orderID, err)
 	}
+	b := s.batch(ctx)
+	b.changed(items)
+	b.setReservation(stock.Reservation{OrderID: orderID, Status: stock.Reserved, Lines: lines})
 	return s.publish(ctx, orderID, items...)
 }
 
@@ -76,6 +82,9 @@ func (s *Store) Release(ctx context.Context, r stock.Reservation) error {
 	if err := s.setStatus(ctx, r.OrderID, stock.Released); err != nil {
 		return err
 	}
+	b := s.batch(ctx)
+	b.changed(items)
+	b.setReservation(stock.Reservation{OrderID: r.OrderID, Status: stock.Released, Lines: r.Lines})
 	return s.publish(ctx, r.OrderID, items...)
 }
 
@@ -86,6 +95,7 @@ func (s *Store) Tombstone(ctx context.Context, orderID string) error {
 	if err != nil {
 		return translate("insert tombstone "+orderID, err)
 	}
+	s.batch(ctx).setReservation(stock.Reservation{OrderID: orderID, Status: stock.Cancelled})
 	return nil
 }
 
