@@ -74,3 +74,47 @@ func TestBatchesOfConcurrentInstancesNeverDeadlock(t *testing.T) {
 		t.Errorf("accounts lost %d cents in all, want %d (the orders not refunded)", kept, open)
 	}
 }
+
+// A charge sent twice under two message ids (a replay) in one batch, and
+// charges for the last money of an account: each command sees what the
+// batch's earlier ones did, read once for the batch, so the order is
+// charged once, the account never overdrawn, and nothing is retried.
+func TestBatchOfChargesSeesItsOwnEffects(t *testing.T) {
+	e := newEnv(t)
+	e.account(t, "last", 300)
+	b := testbroker.New(t, 1, topic.Payment, topic.PaymentCompensation, topic.PaymentDLT)
+	charge := func(order string) kafka.Message {
+		return servicetest.Command(t, topic.Payment, paymentmsg.TypeCharge, order,
+			paymentmsg.Charge{OrderID: order, CustomerID: "last", AmountCents: 100, Currency: "EUR"})
+	}
+	msgs := []kafka.Message{charge("twice"), charge("twice")}
+	for i := range 5 {
+		msgs = append(msgs, charge(fmt.Sprintf("o%d", i)))
+	}
+	servicetest.Send(t, b, msgs...)
+	retries := servicetest.Counter(t, "saga_consumer_retries_total", map[string]string{"topic": topic.Payment})
+	h := handler.New("payment-service")
+	servicetest.Consumers(t, b, 1, consumer.Config{Pool: e.DB.Pool, Handler: h.Handle, Lock: h.Lock,
+		Service: "payment-service", Workers: 1}, topic.Payment)
+	deadline := time.Now().Add(30 * time.Second)
+	for len(e.replies(t)) < len(msgs) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d charges answered after 30s", len(e.replies(t)), len(msgs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	count := map[string]int{}
+	for _, r := range e.replies(t) {
+		count[r.Message.Type]++
+	}
+	// "twice" charged once and answered twice, then two of the five.
+	if count[paymentmsg.TypeCharged] != 4 || count[paymentmsg.TypeRejected] != 3 {
+		t.Errorf("replies %v, want 4 charged (one of them repeated) and 3 rejected", count)
+	}
+	if got := e.balance(t, "last"); got != 0 {
+		t.Errorf("balance %d, want 0", got)
+	}
+	if got := servicetest.Counter(t, "saga_consumer_retries_total", map[string]string{"topic": topic.Payment}) - retries; got != 0 {
+		t.Errorf("%v retries: a command decided on a stale view of the batch", got)
+	}
+}

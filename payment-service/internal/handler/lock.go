@@ -40,12 +40,5 @@ func (h *Handler) Lock(ctx context.Context, tx pgx.Tx, ds []consumer.Delivery) e
 			orders, refunds = append(orders, cmd.OrderID), append(refunds, cmd.OrderID)
 		}
 	}
-	if err := s.LockOrders(ctx, orders); err != nil {
-		return err
-	}
-	charged, err := s.ChargedAccounts(ctx, refunds)
-	if err != nil {
-		return err
-	}
-	return s.LockAccounts(ctx, append(accounts, charged...))
+	return s.LockBatch(ctx, orders, accounts, refunds)
 }

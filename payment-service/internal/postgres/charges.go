@@ -13,6 +13,9 @@ import (
 // Charge returns what was done for orderID; ok is false when payment has
 // never acted on the order. Callers hold LockOrder.
 func (s *Store) Charge(ctx context.Context, orderID string) (c payment.Charge, ok bool, err error) {
+	if c, ok, known := s.batch(ctx).charge(orderID); known {
+		return c, ok, nil
+	}
 	c.OrderID = orderID
 	err = s.tx.QueryRow(ctx, `SELECT account_id, amount_cents, status FROM charges WHERE order_id = $1`, orderID).
 		Scan(&c.AccountID, &c.AmountCents, &c.Status)
@@ -44,6 +47,8 @@ func (s *Store) Debit(ctx context.Context, c payment.Charge) (bool, error) {
 	if err != nil {
 		return false, translate("record charge "+c.OrderID, err)
 	}
+	c.Status = payment.Charged
+	s.batch(ctx).set(c)
 	return true, nil
 }
 
@@ -62,6 +67,8 @@ func (s *Store) Refund(ctx context.Context, c payment.Charge) error {
 	if err != nil {
 		return translate("mark refunded "+c.OrderID, err)
 	}
+	c.Status = payment.Refunded
+	s.batch(ctx).set(c)
 	return nil
 }
 
@@ -73,20 +80,6 @@ func (s *Store) Tombstone(ctx context.Context, orderID string) error {
 	if err != nil {
 		return translate("insert tombstone "+orderID, err)
 	}
+	s.batch(ctx).set(payment.Charge{OrderID: orderID, Status: payment.Cancelled})
 	return nil
-}
-
-// ChargedAccounts returns the accounts of the Charged charges among
-// orderIDs' (those their refund will credit), without locking.
-func (s *Store) ChargedAccounts(ctx context.Context, orderIDs []string) ([]string, error) {
-	if len(orderIDs) == 0 {
-		return nil, nil
-	}
-	rows, _ := s.tx.Query(ctx, `SELECT DISTINCT account_id FROM charges WHERE order_id = ANY($1) AND status = $2`,
-		orderIDs, payment.Charged)
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, translate("charged accounts", err)
-	}
-	return ids, nil
 }
