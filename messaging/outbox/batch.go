@@ -121,7 +121,9 @@ func (r *Relay) send(ctx context.Context, l *lease, batch []row) (sent, error) {
 	out := sent{refused: map[int64]string{}}
 	var msgs []kafka.Message
 	var ids []int64
+	rows := make(map[int64]row, len(batch))
 	for _, rw := range batch {
+		rows[rw.id] = rw
 		m, err := toMessage(rw)
 		if err == nil && dlt.Size(m) > r.cfg.MaxMessageBytes {
 			err = fmt.Errorf("message of %d bytes exceeds the %d-byte limit", dlt.Size(m), r.cfg.MaxMessageBytes)
@@ -150,7 +152,7 @@ func (r *Relay) send(ctx context.Context, l *lease, batch []row) (sent, error) {
 		}
 	}
 	for _, i := range suspects {
-		alone, err := r.send(ctx, l, batch[indexOf(batch, ids[i]):][:1])
+		alone, err := r.send(ctx, l, []row{rows[ids[i]]})
 		if err != nil {
 			return out, err
 		}
@@ -161,15 +163,6 @@ func (r *Relay) send(ctx context.Context, l *lease, batch []row) (sent, error) {
 		out.retry = out.retry || alone.retry
 	}
 	return out, nil
-}
-
-func indexOf(batch []row, id int64) int {
-	for i, rw := range batch {
-		if rw.id == id {
-			return i
-		}
-	}
-	return -1
 }
 
 // publish sends msgs with a deadline at the lease's end and returns each
