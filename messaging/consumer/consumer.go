@@ -205,13 +205,15 @@ func (c *Consumer) fetch(ctx context.Context, queues []chan kafka.Message) {
 			return
 		}
 		if err != nil {
-			c.health.failing("fetch", 0, err)
+			// Not a stall of this consumer's own: the reader reconnects by
+			// itself, and /readyz checks the broker. (A failed fetch
+			// followed by a fetch waiting for messages that do not come
+			// would otherwise look like a stall for ever.)
 			c.log.Warn("fetch failed", "err", err)
 			_ = c.cfg.Backoff.Sleep(ctx, attempt)
 			attempt++
 			continue
 		}
-		c.health.recovered("fetch", 0)
 		attempt = 1
 		select {
 		case queues[worker(m, len(queues))] <- m:

@@ -8,8 +8,8 @@ import (
 )
 
 // health tracks the work that keeps failing: a batch retried, a dead
-// letter the broker does not take, fetches that fail. An entry stays
-// from its first failure until it succeeds.
+// letter the broker does not take. An entry stays from its first failure
+// until that work succeeds or is given up.
 type health struct {
 	mu       sync.Mutex
 	troubles map[string]trouble
@@ -46,8 +46,8 @@ func (h *health) recovered(topic string, partition int) {
 }
 
 // Health returns nil unless some work has kept failing for longer than
-// stall (a partition whose batch is retried, fetches that fail), and then
-// names the longest-failing one.
+// stall (a partition whose batch is retried, a dead letter not taken),
+// and then names the longest-failing one.
 func (c *Consumer) Health(stall time.Duration) error {
 	c.health.mu.Lock()
 	defer c.health.mu.Unlock()
