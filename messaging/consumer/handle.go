@@ -205,7 +205,7 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	}
 	for i, d := range ds {
 		if !fresh[d.Message.ID] {
-			duplicates.WithLabelValues(d.Topic).Inc()
+			postgres.AfterCommit(hctx, duplicates.WithLabelValues(d.Topic).Inc) // counted if this attempt commits
 			continue
 		}
 		delete(fresh, d.Message.ID) // a second copy in the same batch is a duplicate too
