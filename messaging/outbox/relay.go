@@ -241,7 +241,21 @@ func (r *Relay) acquire(ctx context.Context, conn *pgx.Conn) error {
 func (r *Relay) publishLoop(ctx context.Context, l *lease) error {
 	lastVacuum := time.Now()
 	recheck := heldBackRecheck
+	var lastPass time.Time
 	for ctx.Err() == nil {
+		// Under load notifications come faster than passes are worth
+		// making: wait out the rest of minPass since the last one, so
+		// that each pass publishes (and marks, and commits) more rows.
+		if wait := minPass - time.Since(lastPass); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		lastPass = time.Now()
 		res, err := r.relayBatch(ctx, l)
 		if err != nil {
 			return err
@@ -289,6 +303,11 @@ func (r *Relay) publishLoop(ctx context.Context, l *lease) error {
 
 // vacuumEvery is how many published rows make the leader vacuum the queue.
 const vacuumEvery = 5000
+
+// minPass is the least time between two passes of the relay: at a few
+// rows a second every row goes out at once, under load rows gather for
+// up to this long.
+const minPass = 2 * time.Millisecond
 
 // heldBackRecheck is how soon the relay first looks again at rows that an
 // open transaction holds back: that transaction may commit without notifying.
