@@ -205,7 +205,7 @@ func newStack(t *testing.T, opt options) *stack {
 		t.Skip("end-to-end: skipped with -short")
 	}
 	s := &stack{t: t, bin: binaries(t), dir: t.TempDir(), dbs: map[string]*testdb.DB{}, svcs: map[string]*proc{}}
-	brokerAddr := freeAddr(t)
+	brokerAddr := restartableAddr(t) // processes restart on it: see restartableAddr
 	s.brokers = brokerAddr
 	s.broker = &proc{t: t, name: "devbroker", path: filepath.Join(s.bin, "devbroker"),
 		args: []string{"-addr", brokerAddr, "-data-dir", filepath.Join(s.dir, "broker"), "-partitions", "3"},
@@ -218,7 +218,7 @@ func newStack(t *testing.T, opt options) *stack {
 	for _, name := range []string{"stock", "payment", "order"} {
 		db := testdb.New(t, nil)
 		s.dbs[name] = db
-		p := &proc{t: t, name: name + "-service", path: filepath.Join(s.bin, name+"-service"), addr: freeAddr(t),
+		p := &proc{t: t, name: name + "-service", path: filepath.Join(s.bin, name+"-service"), addr: restartableAddr(t),
 			logs: filepath.Join(s.dir, name+".log")}
 		p.env = []string{
 			"DATABASE_URL=" + db.URL, "KAFKA_BROKERS=" + brokerAddr, "HTTP_ADDR=" + p.addr,

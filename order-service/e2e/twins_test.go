@@ -50,12 +50,6 @@ func newTwins(t *testing.T) *twins {
 	names := []string{"stock", "payment", "order"}
 	s := newStack(t, options{sagaTimeout: twinSagaTimeout.String(), skip: names})
 	tw := &twins{stack: s, proxies: map[string]*testproxy.Proxy{}}
-	// Every process here restarts many times on its address: move the
-	// broker to one that cannot be taken meanwhile.
-	s.broker.kill()
-	s.brokers = restartableAddr(t)
-	s.broker.args[1] = s.brokers
-	s.broker.start()
 	for _, name := range names {
 		db, base := s.dbs[name], s.svcs[name]
 		u, err := url.Parse(db.URL)
