@@ -64,6 +64,17 @@ place() { # customer item quantity -> order JSON once terminal
   curl -sS -X POST "$ORDER_URL/orders?wait=10s" -H 'Content-Type: application/json' \
     -d "{\"customer_id\":\"$1\",\"lines\":[{\"item_id\":\"$2\",\"quantity\":$3}]}"
 }
+place_patiently() { # customer item quantity: as place, trying again while told to (429/503 + Retry-After)
+  local o
+  for _ in $(seq 1 30); do
+    o=$(place "$@")
+    case "$(jq -r '.status | tostring' <<<"$o")" in
+    429 | 503) sleep 1 ;;
+    *) break ;;
+    esac
+  done
+  echo "$o"
+}
 order() { curl -fsS "$ORDER_URL/orders/$1?wait=${2:-10s}"; }
 show() { # order JSON
   jq -r '"  order \(.id | .[0:8])…  \(.status)\(if .failure_reason != "" and .failure_reason != null then " (" + .failure_reason + ")" else "" end)   stock: \(.steps.stock.status)   payment: \(.steps.payment.status)   \(.amount_cents) cents"' <<<"$1"
@@ -113,7 +124,7 @@ check "8 books are still available" [ "$(available "$book")" = 8 ]
 bold "4. A race: eight fans, three seats"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for i in $(seq 1 8); do place "fan$i-$run" "$seat" 1 >"$tmp/$i" & done
+for i in $(seq 1 8); do place_patiently "fan$i-$run" "$seat" 1 >"$tmp/$i" & done
 wait
 won=0 gate=0 refunded=0 refused=""
 for i in $(seq 1 8); do
