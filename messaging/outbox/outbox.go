@@ -39,6 +39,22 @@ func Write(ctx context.Context, tx pgx.Tx, records ...Record) error {
 	if len(records) == 0 {
 		return nil
 	}
+	batch := &pgx.Batch{}
+	if err := Queue(ctx, batch, records...); err != nil {
+		return err
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("outbox: insert: %w", err)
+	}
+	return nil
+}
+
+// Queue adds what Write does to batch, for a caller that sends it with
+// statements of its own in one round trip.
+func Queue(ctx context.Context, batch *pgx.Batch, records ...Record) error {
+	if len(records) == 0 {
+		return nil
+	}
 	n := len(records)
 	topics, keys, values, headers := make([]string, n), make([]string, n), make([][]byte, n), make([]string, n)
 	for i, r := range records {
@@ -60,16 +76,12 @@ func Write(ctx context.Context, tx pgx.Tx, records ...Record) error {
 		}
 		topics[i], keys[i], values[i], headers[i] = r.Topic, r.Key, value, string(hj)
 	}
-	batch := &pgx.Batch{}
 	// unnest yields the records in order, so their ids follow it.
 	batch.Queue(`WITH rows AS (
 			INSERT INTO outbox (topic, key, value, headers)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[]) RETURNING id)
 		INSERT INTO outbox_pending SELECT id FROM rows`, topics, keys, values, headers)
 	batch.Queue(`SELECT pg_notify($1, '')`, Channel)
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("outbox: insert: %w", err)
-	}
 	return nil
 }
 

@@ -110,18 +110,15 @@ func InsertOrders(ctx context.Context, q Querier, os []NewOrder) (map[string]boo
 	return out, nil
 }
 
-// UpdateOrder saves the order's status and steps.
-func UpdateOrder(ctx context.Context, q Querier, o order.Order) error {
-	_, err := q.Exec(ctx, `UPDATE orders SET status = $2, failure_reason = $3,
+// QueueUpdateOrder adds to batch the statement that saves the order's
+// status and steps.
+func QueueUpdateOrder(batch *pgx.Batch, o order.Order) {
+	batch.Queue(`UPDATE orders SET status = $2, failure_reason = $3,
 		stock_status = $4, stock_reason = $5, stock_updated_at = $6,
 		payment_status = $7, payment_reason = $8, payment_updated_at = $9, updated_at = $10
 		WHERE id = $1`,
 		o.ID, o.Status, o.FailureReason, o.Steps.Stock.Status, o.Steps.Stock.Reason, o.Steps.Stock.UpdatedAt,
 		o.Steps.Payment.Status, o.Steps.Payment.Reason, o.Steps.Payment.UpdatedAt, o.UpdatedAt)
-	if err != nil {
-		return fmt.Errorf("postgres: update order %s: %w", o.ID, err)
-	}
-	return nil
 }
 
 // GetOrder reads an order; order.ErrNotFound when there is none.

@@ -62,14 +62,14 @@ func (s *Saga) now() time.Time {
 }
 
 // save persists o after a decision and writes what the decision requires:
-// compensations, the lifecycle event and the wake-up of long polls.
+// compensations, the lifecycle event and the wake-up of long polls, all
+// in one round trip.
 func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decision) error {
 	if !d.Changed {
 		return nil
 	}
-	if err := postgres.UpdateOrder(ctx, tx, o); err != nil {
-		return err
-	}
+	batch := &pgx.Batch{}
+	postgres.QueueUpdateOrder(batch, o)
 	var records []outbox.Record
 	for _, step := range d.Compensate {
 		r, err := compensation(o, step)
@@ -84,12 +84,16 @@ func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decis
 			return err
 		}
 		records = append(records, r)
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, TerminalChannel, o.ID); err != nil {
-			return fmt.Errorf("saga: notify: %w", err)
-		}
+		batch.Queue(`SELECT pg_notify($1, $2)`, TerminalChannel, o.ID)
 		mpostgres.AfterCommit(ctx, func() { s.ended(o) })
 	}
-	return outbox.Write(ctx, tx, records...)
+	if err := outbox.Queue(ctx, batch, records...); err != nil {
+		return err
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("saga: save order %s: %w", o.ID, err)
+	}
+	return nil
 }
 
 func compensation(o order.Order, step order.StepName) (outbox.Record, error) {
