@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/trace"
 )
 
@@ -35,18 +36,25 @@ type Record struct {
 // Write inserts records into tx, and their ids into the relay's queue, in
 // one statement, and notifies the relay when tx commits. The traceparent
 // header continues the trace carried by ctx.
+//
+// In a transaction whose context carries postgres.TxHooks (a consumer's
+// batch, say), Write keeps the records and inserts them, with every other
+// record written in that transaction and in the same order, in one
+// statement just before the commit (postgres.BeforeCommitLast): a batch
+// of a hundred messages costs one insert and one notification, not a
+// hundred of each.
 func Write(ctx context.Context, tx pgx.Tx, records ...Record) error {
 	if len(records) == 0 {
 		return nil
 	}
-	batch := &pgx.Batch{}
-	if err := Queue(ctx, batch, records...); err != nil {
+	rs, err := encode(ctx, records)
+	if err != nil {
 		return err
 	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("outbox: insert: %w", err)
+	if writeBehind(ctx, tx, rs) {
+		return nil
 	}
-	return nil
+	return rs.write(ctx, tx)
 }
 
 // Queue adds what Write does to batch, for a caller that sends it with
@@ -55,12 +63,27 @@ func Queue(ctx context.Context, batch *pgx.Batch, records ...Record) error {
 	if len(records) == 0 {
 		return nil
 	}
+	rs, err := encode(ctx, records)
+	if err != nil {
+		return err
+	}
+	rs.queue(batch)
+	return nil
+}
+
+// rows are records encoded as the columns of the outbox.
+type rows struct {
+	topics, keys, headers []string
+	values                [][]byte
+}
+
+func encode(ctx context.Context, records []Record) (rows, error) {
 	n := len(records)
-	topics, keys, values, headers := make([]string, n), make([]string, n), make([][]byte, n), make([]string, n)
+	rs := rows{topics: make([]string, n), keys: make([]string, n), values: make([][]byte, n), headers: make([]string, n)}
 	for i, r := range records {
 		value, err := r.Message.Encode()
 		if err != nil {
-			return fmt.Errorf("outbox: encode %s: %w", r.Message.Type, err)
+			return rows{}, fmt.Errorf("outbox: encode %s: %w", r.Message.Type, err)
 		}
 		hs := map[string]string{
 			envelope.HeaderMessageID:   r.Message.ID.String(),
@@ -72,17 +95,61 @@ func Queue(ctx context.Context, batch *pgx.Batch, records ...Record) error {
 		}
 		hj, err := json.Marshal(hs)
 		if err != nil {
-			return fmt.Errorf("outbox: encode headers: %w", err)
+			return rows{}, fmt.Errorf("outbox: encode headers: %w", err)
 		}
-		topics[i], keys[i], values[i], headers[i] = r.Topic, r.Key, value, string(hj)
+		rs.topics[i], rs.keys[i], rs.values[i], rs.headers[i] = r.Topic, r.Key, value, string(hj)
 	}
+	return rs, nil
+}
+
+func (rs *rows) append(more rows) {
+	rs.topics = append(rs.topics, more.topics...)
+	rs.keys = append(rs.keys, more.keys...)
+	rs.values = append(rs.values, more.values...)
+	rs.headers = append(rs.headers, more.headers...)
+}
+
+func (rs rows) queue(batch *pgx.Batch) {
 	// unnest yields the records in order, so their ids follow it.
 	batch.Queue(`WITH rows AS (
 			INSERT INTO outbox (topic, key, value, headers)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[]) RETURNING id)
-		INSERT INTO outbox_pending SELECT id FROM rows`, topics, keys, values, headers)
+		INSERT INTO outbox_pending SELECT id FROM rows`, rs.topics, rs.keys, rs.values, rs.headers)
 	batch.Queue(`SELECT pg_notify($1, '')`, Channel)
+}
+
+func (rs rows) write(ctx context.Context, tx pgx.Tx) error {
+	batch := &pgx.Batch{}
+	rs.queue(batch)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("outbox: insert: %w", err)
+	}
 	return nil
+}
+
+// pendingKey keys the records a transaction's Writes keep for its commit.
+type pendingKey struct{}
+
+// writeBehind keeps rs for the commit of tx when ctx carries its hooks,
+// and reports whether it did.
+func writeBehind(ctx context.Context, tx pgx.Tx, rs rows) bool {
+	if v, _ := postgres.TxValue(ctx, pendingKey{}); v != nil {
+		if pending, _ := v.(*rows); pending != nil {
+			pending.append(rs)
+			return true
+		}
+	}
+	pending := &rows{}
+	if !postgres.SetTxValue(ctx, pendingKey{}, pending) {
+		return false
+	}
+	pending.append(rs)
+	postgres.BeforeCommitLast(ctx, "outbox", func(ctx context.Context) error {
+		// A Write after this one (hooks run twice) starts a new buffer.
+		postgres.SetTxValue(ctx, pendingKey{}, nil)
+		return pending.write(ctx, tx)
+	})
+	return true
 }
 
 // NewRecord builds the record of a new message of type typ about saga

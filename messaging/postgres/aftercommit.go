@@ -12,7 +12,10 @@ type txHooksKey struct{}
 type TxHooks struct {
 	after  []func()
 	before []func(context.Context) error
-	keys   map[string]bool
+	// last runs after before: the flush of writes the functions of
+	// before may add to (the outbox rows of a batch).
+	last []func(context.Context) error
+	keys map[string]bool
 	// locked holds the keys LockKeys locked in the transaction, which
 	// LockKey then need not lock again.
 	locked map[string]bool
@@ -54,14 +57,20 @@ func WithTxHooks(ctx context.Context) (context.Context, *TxHooks) {
 }
 
 // BeforeCommit runs the functions registered with BeforeCommit, in the
-// order of registration, and stops at the first error.
+// order of registration (those they register too), then those registered
+// with BeforeCommitLast, and stops at the first error.
 func (h *TxHooks) BeforeCommit(ctx context.Context) error {
-	for _, fn := range h.before {
-		if err := fn(ctx); err != nil {
+	for i := 0; i < len(h.before); i++ {
+		if err := h.before[i](ctx); err != nil {
 			return err
 		}
 	}
-	h.before, h.keys = nil, map[string]bool{}
+	for i := 0; i < len(h.last); i++ {
+		if err := h.last[i](ctx); err != nil {
+			return err
+		}
+	}
+	h.before, h.last, h.keys = nil, nil, map[string]bool{}
 	return nil
 }
 
@@ -99,6 +108,23 @@ func BeforeCommit(ctx context.Context, key string, fn func(context.Context) erro
 	if !h.keys[key] {
 		h.keys[key] = true
 		h.before = append(h.before, fn)
+	}
+	return true
+}
+
+// BeforeCommitLast registers fn, once per key, to run just before the
+// transaction whose context ctx is commits, after every function
+// registered with BeforeCommit: a write-behind buffer that those
+// functions may still add to is flushed there. It reports false outside
+// such a context.
+func BeforeCommitLast(ctx context.Context, key string, fn func(context.Context) error) bool {
+	h, ok := ctx.Value(txHooksKey{}).(*TxHooks)
+	if !ok {
+		return false
+	}
+	if !h.keys[key] {
+		h.keys[key] = true
+		h.last = append(h.last, fn)
 	}
 	return true
 }

@@ -34,7 +34,7 @@ func (s *Saga) Sweep(ctx context.Context) (int, error) {
 					return err
 				}
 			}
-			return nil
+			return hooks.BeforeCommit(txCtx)
 		})
 		if err != nil {
 			return total, err
