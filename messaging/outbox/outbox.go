@@ -127,28 +127,16 @@ func (rs rows) write(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
-// pendingKey keys the records a transaction's Writes keep for its commit.
-type pendingKey struct{}
-
 // writeBehind keeps rs for the commit of tx when ctx carries its hooks,
 // and reports whether it did.
 func writeBehind(ctx context.Context, tx pgx.Tx, rs rows) bool {
-	if v, _ := postgres.TxValue(ctx, pendingKey{}); v != nil {
-		if pending, _ := v.(*rows); pending != nil {
-			pending.append(rs)
-			return true
-		}
-	}
-	pending := &rows{}
-	if !postgres.SetTxValue(ctx, pendingKey{}, pending) {
+	pending := postgres.PendingLast(ctx, "outbox", func(ctx context.Context, pending *rows) error {
+		return pending.write(ctx, tx)
+	})
+	if pending == nil {
 		return false
 	}
 	pending.append(rs)
-	postgres.BeforeCommitLast(ctx, "outbox", func(ctx context.Context) error {
-		// A Write after this one (hooks run twice) starts a new buffer.
-		postgres.SetTxValue(ctx, pendingKey{}, nil)
-		return pending.write(ctx, tx)
-	})
 	return true
 }
 

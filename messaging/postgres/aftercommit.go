@@ -112,19 +112,48 @@ func BeforeCommit(ctx context.Context, key string, fn func(context.Context) erro
 	return true
 }
 
-// BeforeCommitLast registers fn, once per key, to run just before the
-// transaction whose context ctx is commits, after every function
-// registered with BeforeCommit: a write-behind buffer that those
-// functions may still add to is flushed there. It reports false outside
-// such a context.
-func BeforeCommitLast(ctx context.Context, key string, fn func(context.Context) error) bool {
+// pendingKey keys a write-behind buffer among a transaction's values.
+type pendingKey struct{ name string }
+
+// Pending returns the write-behind buffer named name of the transaction
+// whose context ctx is: work that the messages of a batch add to, written
+// in a few statements just before the commit rather than message by
+// message. The first call makes it (new(T)) and registers flush to write
+// it before the commit, with the BeforeCommit functions; a call after the
+// flush starts a new buffer. Outside such a context it returns nil: the
+// caller writes at once.
+func Pending[T any](ctx context.Context, name string, flush func(context.Context, *T) error) *T {
+	return pending(ctx, name, false, flush)
+}
+
+// PendingLast is Pending with flush run after every BeforeCommit and
+// Pending flush, which may still add to it (the outbox rows of a batch).
+func PendingLast[T any](ctx context.Context, name string, flush func(context.Context, *T) error) *T {
+	return pending(ctx, name, true, flush)
+}
+
+func pending[T any](ctx context.Context, name string, last bool, flush func(context.Context, *T) error) *T {
 	h, ok := ctx.Value(txHooksKey{}).(*TxHooks)
 	if !ok {
-		return false
+		return nil
 	}
-	if !h.keys[key] {
-		h.keys[key] = true
+	key := pendingKey{name}
+	if v, ok := h.values[key].(*T); ok {
+		return v
+	}
+	v := new(T)
+	if h.values == nil {
+		h.values = map[any]any{}
+	}
+	h.values[key] = v
+	fn := func(ctx context.Context) error {
+		delete(h.values, key)
+		return flush(ctx, v)
+	}
+	if last {
 		h.last = append(h.last, fn)
+	} else {
+		h.before = append(h.before, fn)
 	}
-	return true
+	return v
 }

@@ -17,12 +17,24 @@ type Item struct {
 
 // UpsertItem stores the latest snapshot of an item.
 func UpsertItem(ctx context.Context, q Querier, it Item) error {
+	return UpsertItems(ctx, q, []Item{it})
+}
+
+// UpsertItems stores the latest snapshots of items (distinct ids) in one
+// statement.
+func UpsertItems(ctx context.Context, q Querier, items []Item) error {
+	n := len(items)
+	ids, names, prices, currencies, available := make([]string, n), make([]string, n), make([]int64, n), make([]string, n), make([]int64, n)
+	for i, it := range items {
+		ids[i], names[i], prices[i], currencies[i], available[i] = it.ID, it.Name, it.PriceCents, it.Currency, it.Available
+	}
 	_, err := q.Exec(ctx, `INSERT INTO catalog (item_id, name, price_cents, currency, available, updated_at)
-		VALUES ($1, $2, $3, $4, $5, now())
-		ON CONFLICT (item_id) DO UPDATE SET name = $2, price_cents = $3, currency = $4, available = $5, updated_at = now()`,
-		it.ID, it.Name, it.PriceCents, it.Currency, it.Available)
+		SELECT v.*, now() FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[]) AS v
+		ON CONFLICT (item_id) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
+			currency = excluded.currency, available = excluded.available, updated_at = now()`,
+		ids, names, prices, currencies, available)
 	if err != nil {
-		return fmt.Errorf("postgres: upsert catalog item %s: %w", it.ID, err)
+		return fmt.Errorf("postgres: upsert catalog item %s (of %d): %w", ids[0], n, err)
 	}
 	return nil
 }

@@ -110,15 +110,29 @@ func InsertOrders(ctx context.Context, q Querier, os []NewOrder) (map[string]boo
 	return out, nil
 }
 
-// QueueUpdateOrder adds to batch the statement that saves the order's
-// status and steps.
-func QueueUpdateOrder(batch *pgx.Batch, o order.Order) {
-	batch.Queue(`UPDATE orders SET status = $2, failure_reason = $3,
-		stock_status = $4, stock_reason = $5, stock_updated_at = $6,
-		payment_status = $7, payment_reason = $8, payment_updated_at = $9, updated_at = $10
-		WHERE id = $1`,
-		o.ID, o.Status, o.FailureReason, o.Steps.Stock.Status, o.Steps.Stock.Reason, o.Steps.Stock.UpdatedAt,
-		o.Steps.Payment.Status, o.Steps.Payment.Reason, o.Steps.Payment.UpdatedAt, o.UpdatedAt)
+// QueueUpdateOrders adds to batch one statement that stores the status,
+// failure reason and steps of os (distinct orders), however many.
+func QueueUpdateOrders(batch *pgx.Batch, os []order.Order) {
+	n := len(os)
+	ids, statuses, reasons := make([]string, n), make([]string, n), make([]string, n)
+	stockStatuses, stockReasons, stockAt := make([]string, n), make([]string, n), make([]time.Time, n)
+	payStatuses, payReasons, payAt := make([]string, n), make([]string, n), make([]time.Time, n)
+	updated := make([]time.Time, n)
+	for i, o := range os {
+		ids[i], statuses[i], reasons[i] = o.ID, string(o.Status), o.FailureReason
+		stockStatuses[i], stockReasons[i], stockAt[i] = string(o.Steps.Stock.Status), o.Steps.Stock.Reason, o.Steps.Stock.UpdatedAt
+		payStatuses[i], payReasons[i], payAt[i] = string(o.Steps.Payment.Status), o.Steps.Payment.Reason, o.Steps.Payment.UpdatedAt
+		updated[i] = o.UpdatedAt
+	}
+	batch.Queue(`UPDATE orders o SET status = v.status, failure_reason = v.reason,
+		stock_status = v.stock_status, stock_reason = v.stock_reason, stock_updated_at = v.stock_at,
+		payment_status = v.payment_status, payment_reason = v.payment_reason, payment_updated_at = v.payment_at,
+		updated_at = v.updated_at
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+			$7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[])
+			AS v(id, status, reason, stock_status, stock_reason, stock_at, payment_status, payment_reason, payment_at, updated_at)
+		WHERE o.id = v.id`,
+		ids, statuses, reasons, stockStatuses, stockReasons, stockAt, payStatuses, payReasons, payAt, updated)
 }
 
 // GetOrder reads an order; order.ErrNotFound when there is none.

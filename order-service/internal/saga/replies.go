@@ -174,6 +174,10 @@ func (s *Saga) applyItem(ctx context.Context, tx pgx.Tx, d consumer.Delivery) er
 	if it.ID == "" {
 		return consumer.Poison(errors.New("item.updated without id"))
 	}
-	return postgres.UpsertItem(ctx, tx, postgres.Item{ID: it.ID, Name: it.Name, PriceCents: it.PriceCents,
-		Currency: it.Currency, Available: it.Available})
+	item := postgres.Item{ID: it.ID, Name: it.Name, PriceCents: it.PriceCents, Currency: it.Currency, Available: it.Available}
+	if s := snapshotsOf(ctx, tx); s != nil {
+		s.put(item) // stored with the batch's other snapshots before it commits
+		return nil
+	}
+	return postgres.UpsertItem(ctx, tx, item)
 }

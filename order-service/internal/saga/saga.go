@@ -62,14 +62,14 @@ func (s *Saga) now() time.Time {
 }
 
 // save persists o after a decision and writes what the decision requires:
-// compensations, the lifecycle event and the wake-up of long polls, all
-// in one round trip.
+// compensations, the lifecycle event and the wake-up of long polls. In a
+// transaction with hooks (a batch of replies, a sweep) the changes of all
+// its orders go to PostgreSQL together just before the commit (see
+// changes); otherwise in one round trip now.
 func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decision) error {
 	if !d.Changed {
 		return nil
 	}
-	batch := &pgx.Batch{}
-	postgres.QueueUpdateOrder(batch, o)
 	var records []outbox.Record
 	for _, step := range d.Compensate {
 		r, err := compensation(o, step)
@@ -84,9 +84,15 @@ func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decis
 			return err
 		}
 		records = append(records, r)
-		batch.Queue(`SELECT pg_notify($1, $2)`, TerminalChannel, o.ID)
 		mpostgres.AfterCommit(ctx, func() { s.ended(o) })
 	}
+	if c := changesOf(ctx, tx); c != nil {
+		c.add(o, d.Ended)
+		return outbox.Write(ctx, tx, records...)
+	}
+	c := &changes{}
+	c.add(o, d.Ended)
+	batch := c.queue()
 	if err := outbox.Queue(ctx, batch, records...); err != nil {
 		return err
 	}
