@@ -65,6 +65,7 @@ func wire(s *service.Service, cfg settings) (http.Handler, error) {
 		}
 	}
 	waiter := &saga.Waiter{DatabaseURL: s.Config.DatabaseURL, Log: s.Log}
+	sg.Waiter = waiter
 	s.Go(waiter.Run)
 	err := s.Every(cfg.SweepEvery, func(ctx context.Context) {
 		if n, err := sg.Sweep(ctx); err != nil {

@@ -63,7 +63,7 @@ func (a *API) place(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wait > 0 && !o.Terminal() {
-		if o, err = a.Saga.Get(r.Context(), a.Waiter, o.ID, wait); err != nil {
+		if o, err = a.Saga.Wait(r.Context(), a.Waiter, o, wait); err != nil {
 			a.fail(w, r, err)
 			return
 		}

@@ -73,6 +73,9 @@ func (s *Saga) ended(o order.Order) {
 		reason = ReasonClass(o.FailureReason)
 	}
 	ended.WithLabelValues(string(o.Status), reason).Inc()
+	if s.Waiter != nil {
+		s.Waiter.Ended(o)
+	}
 	latency := o.UpdatedAt.Sub(o.CreatedAt)
 	sagaSeconds.Observe(latency.Seconds())
 	if s.Admission != nil && o.FailureReason != order.ReasonTimeout {

@@ -43,6 +43,9 @@ type Saga struct {
 	// Gate, when set, refuses from memory the orders the catalog cannot
 	// serve, before anything else is done.
 	Gate *Gate
+	// Waiter, when set, is handed the orders that end here, for the long
+	// polls waiting on them.
+	Waiter *Waiter
 	// committer group-commits new orders.
 	committer committer
 }
@@ -56,9 +59,10 @@ func (s *Saga) InFlight(ctx context.Context) (admission.InFlight, error) {
 
 func (s *Saga) now() time.Time {
 	if s.Now != nil {
-		return s.Now().UTC()
+		return s.Now().UTC().Truncate(time.Microsecond)
 	}
-	return time.Now().UTC()
+	// As PostgreSQL stores it, so that an order in memory is the order read.
+	return time.Now().UTC().Truncate(time.Microsecond)
 }
 
 // save persists o after a decision and writes what the decision requires:
