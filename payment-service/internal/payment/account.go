@@ -44,3 +44,16 @@ func ValidateDeposit(amountCents int64) error {
 	}
 	return nil
 }
+
+// Debit returns acct after c is taken from it, and whether c may be taken
+// at all: the account exists (found), is in c's currency and holds at
+// least c's amount, so that no balance goes below zero. When it may not,
+// acct comes back unchanged and Explain says why. A store that cannot
+// call it (a conditional UPDATE) states the same three conditions.
+func Debit(c Charge, acct Account, found bool) (Account, bool) {
+	if !found || acct.Currency != c.Currency || acct.BalanceCents < c.AmountCents {
+		return acct, false
+	}
+	acct.BalanceCents -= c.AmountCents
+	return acct, true
+}

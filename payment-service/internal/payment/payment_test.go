@@ -65,3 +65,34 @@ func TestExplain(t *testing.T) {
 		})
 	}
 }
+
+func TestDebit(t *testing.T) {
+	c := payment.Charge{OrderID: "o1", AccountID: "c1", AmountCents: 500, Currency: "EUR"}
+	tests := []struct {
+		name  string
+		acct  payment.Account
+		found bool
+		ok    bool
+		after int64
+	}{
+		{"no account", payment.Account{}, false, false, 0},
+		{"other currency", payment.Account{ID: "c1", Currency: "USD", BalanceCents: 900}, true, false, 900},
+		{"too little", payment.Account{ID: "c1", Currency: "EUR", BalanceCents: 499}, true, false, 499},
+		{"exactly enough", payment.Account{ID: "c1", Currency: "EUR", BalanceCents: 500}, true, true, 0},
+		{"more than enough", payment.Account{ID: "c1", Currency: "EUR", BalanceCents: 900}, true, true, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			after, ok := payment.Debit(c, tt.acct, tt.found)
+			if ok != tt.ok || after.BalanceCents != tt.after {
+				t.Errorf("Debit = %d, %v; want %d, %v", after.BalanceCents, ok, tt.after, tt.ok)
+			}
+			if !ok && after != tt.acct {
+				t.Errorf("a refused debit changed the account to %+v", after)
+			}
+			if !ok && payment.Explain(c, tt.acct, tt.found).Reason == "" {
+				t.Errorf("a refused debit has no explanation")
+			}
+		})
+	}
+}

@@ -3,14 +3,19 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/purchase-saga/payment-service/internal/payment"
 )
 
-// Account returns account id; found is false when there is none.
+// Account returns account id; found is false when there is none. In a
+// batch (LockBatch) it is the account as the batch's commands left it.
 func (s *Store) Account(ctx context.Context, id string) (a payment.Account, found bool, err error) {
+	if b := s.batch(ctx); b != nil {
+		return b.account(ctx, id)
+	}
 	err = s.tx.QueryRow(ctx, `SELECT id, balance_cents, currency FROM accounts WHERE id = $1`, id).
 		Scan(&a.ID, &a.BalanceCents, &a.Currency)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -26,6 +31,9 @@ func (s *Store) Account(ctx context.Context, id string) (a payment.Account, foun
 // and returns the account and whether it was created. Creating twice is
 // harmless, so an admin may repeat the call.
 func (s *Store) CreateAccount(ctx context.Context, id, currency string) (payment.Account, bool, error) {
+	if err := s.outsideBatch(ctx, "create account "+id); err != nil {
+		return payment.Account{}, false, err
+	}
 	tag, err := s.tx.Exec(ctx, `INSERT INTO accounts (id, currency) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, id, currency)
 	if err != nil {
 		return payment.Account{}, false, translate("create account "+id, err)
@@ -38,6 +46,9 @@ func (s *Store) CreateAccount(ctx context.Context, id, currency string) (payment
 // returns the account afterwards and the deposit's id, or
 // payment.ErrNotFound.
 func (s *Store) Deposit(ctx context.Context, id string, amountCents int64) (a payment.Account, depositID int64, err error) {
+	if err := s.outsideBatch(ctx, "deposit to "+id); err != nil {
+		return payment.Account{}, 0, err
+	}
 	err = s.tx.QueryRow(ctx, `UPDATE accounts SET balance_cents = balance_cents + $2, updated_at = now()
 		WHERE id = $1 RETURNING id, balance_cents, currency`, id, amountCents).Scan(&a.ID, &a.BalanceCents, &a.Currency)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -54,14 +65,11 @@ func (s *Store) Deposit(ctx context.Context, id string, amountCents int64) (a pa
 	return a, depositID, nil
 }
 
-// LockAccounts locks the existing accounts among ids in id order, so that
-// transactions debiting several accounts cannot deadlock.
-func (s *Store) LockAccounts(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	if _, err := s.tx.Exec(ctx, `SELECT FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
-		return translate("lock accounts", err)
+// outsideBatch refuses op, a direct change of accounts, in a consumer
+// batch: the batch writes the balances it holds at its commit, over it.
+func (s *Store) outsideBatch(ctx context.Context, op string) error {
+	if s.batch(ctx) != nil {
+		return fmt.Errorf("postgres: %s in a consumer batch, which would write its own balances over it", op)
 	}
 	return nil
 }

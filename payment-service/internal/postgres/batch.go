@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
 
@@ -10,15 +11,29 @@ import (
 	"github.com/purchase-saga/payment-service/internal/payment"
 )
 
-// batchKey keys a consumer batch's reads in its transaction.
+// batchKey keys a consumer batch's state in its transaction.
 type batchKey struct{}
 
-// batch holds the charges of a consumer batch's orders, read once when the
-// batch locks them and kept as its commands change them (nil: none yet).
+// batch is what a consumer batch's commands read and change: the charges
+// of its orders and its accounts, read once when LockBatch locks them,
+// then changed in memory by the same rules as the direct statements, and
+// written in one round trip just before the commit (see flush). The rows
+// stay locked by the batch's transaction from that read to the commit, so
+// nobody else changes them meanwhile and their final values may be
+// written as they are.
 type batch struct {
+	tx pgx.Tx
+	// charges maps an order to its charge, nil when payment never acted
+	// on it.
 	charges map[string]*payment.Charge
+	// accounts maps an id to its locked account, nil when there is none.
+	accounts map[string]*payment.Account
+	// newCharges and newBalances name what flush must write.
+	newCharges, newBalances map[string]bool
 }
 
+// batch returns the state of the consumer batch ctx's transaction works
+// on, nil outside one.
 func (s *Store) batch(ctx context.Context) *batch {
 	v, ok := msgpg.TxValue(ctx, batchKey{})
 	if !ok {
@@ -28,62 +43,114 @@ func (s *Store) batch(ctx context.Context) *batch {
 }
 
 // LockBatch takes, for a consumer batch, the locks of orderIDs (in one
-// global order), reads their charges, and locks in id order the accounts
-// of accounts and those the refunded orders were charged to. The batch's
-// commands then find the charges in memory (ctx must be the transaction's,
-// see postgres.WithTxHooks).
+// global order), reads their charges, and locks and reads in id order the
+// accounts of accounts and those the refunded orders were charged to. The
+// batch's commands then read and change these in memory, and what they
+// changed is written just before the commit: ctx must be the
+// transaction's (see postgres.WithTxHooks), or the store goes on with
+// direct statements.
 func (s *Store) LockBatch(ctx context.Context, orderIDs, accounts, refunds []string) error {
+	if s.batch(ctx) != nil {
+		return errors.New("postgres: lock batch: the transaction holds a batch already")
+	}
 	if err := s.LockOrders(ctx, orderIDs); err != nil {
 		return err
 	}
-	b := &batch{charges: map[string]*payment.Charge{}}
-	if len(orderIDs) > 0 {
-		rows, _ := s.tx.Query(ctx, `SELECT order_id, account_id, amount_cents, status FROM charges WHERE order_id = ANY($1)`, orderIDs)
-		cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (payment.Charge, error) {
-			var c payment.Charge
-			err := row.Scan(&c.OrderID, &c.AccountID, &c.AmountCents, &c.Status)
-			return c, err
-		})
-		if err != nil {
-			return translate("read charges", err)
-		}
-		for _, id := range orderIDs {
-			b.charges[id] = nil
-		}
-		for i := range cs {
-			b.charges[cs[i].OrderID] = &cs[i]
-		}
+	b := &batch{tx: s.tx, charges: map[string]*payment.Charge{}, accounts: map[string]*payment.Account{},
+		newCharges: map[string]bool{}, newBalances: map[string]bool{}}
+	if err := b.readCharges(ctx, orderIDs); err != nil {
+		return err
 	}
 	for _, id := range refunds {
 		if c := b.charges[id]; c != nil && c.Status == payment.Charged {
 			accounts = append(accounts, c.AccountID)
 		}
 	}
-	if err := s.LockAccounts(ctx, accounts); err != nil {
+	if err := b.lockAccounts(ctx, accounts); err != nil {
 		return err
 	}
 	msgpg.SetTxValue(ctx, batchKey{}, b)
 	return nil
 }
 
-// charge returns what the batch knows of orderID's charge.
-func (b *batch) charge(orderID string) (c payment.Charge, ok, known bool) {
-	if b == nil {
-		return payment.Charge{}, false, false
+// readCharges records the charges of orderIDs.
+func (b *batch) readCharges(ctx context.Context, orderIDs []string) error {
+	if len(orderIDs) == 0 {
+		return nil
 	}
-	p, known := b.charges[orderID]
-	if !known || p == nil {
-		return payment.Charge{}, false, known
+	rows, _ := b.tx.Query(ctx, `SELECT order_id, account_id, amount_cents, status FROM charges WHERE order_id = ANY($1)`, orderIDs)
+	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (payment.Charge, error) {
+		var c payment.Charge
+		err := row.Scan(&c.OrderID, &c.AccountID, &c.AmountCents, &c.Status)
+		return c, err
+	})
+	if err != nil {
+		return translate("read charges", err)
 	}
-	return *p, true, true
+	for _, id := range orderIDs {
+		b.charges[id] = nil
+	}
+	for i := range cs {
+		b.charges[cs[i].OrderID] = &cs[i]
+	}
+	return nil
 }
 
-// set records orderID's charge as a command left it.
-func (b *batch) set(c payment.Charge) {
-	if b == nil {
-		return
+// lockAccounts locks the existing accounts among ids in id order, so that
+// transactions debiting several accounts cannot deadlock, and records
+// them.
+func (b *batch) lockAccounts(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
 	}
-	if _, known := b.charges[c.OrderID]; known {
-		b.charges[c.OrderID] = &c
+	rows, _ := b.tx.Query(ctx, `SELECT id, balance_cents, currency FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	as, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (payment.Account, error) {
+		var a payment.Account
+		err := row.Scan(&a.ID, &a.BalanceCents, &a.Currency)
+		return a, err
+	})
+	if err != nil {
+		return translate("lock accounts", err)
 	}
+	for _, id := range ids {
+		b.accounts[id] = nil
+	}
+	for i := range as {
+		b.accounts[as[i].ID] = &as[i]
+	}
+	return nil
+}
+
+// charge returns orderID's charge as the batch's commands left it; an
+// order LockBatch was not given is read (its caller holds LockOrder).
+func (b *batch) charge(ctx context.Context, orderID string) (payment.Charge, bool, error) {
+	c, known := b.charges[orderID]
+	if !known {
+		read, ok, err := readCharge(ctx, b.tx, orderID)
+		if err != nil {
+			return payment.Charge{}, false, err
+		}
+		if ok {
+			c = &read
+		}
+		b.charges[orderID] = c
+	}
+	if c == nil {
+		return payment.Charge{}, false, nil
+	}
+	return *c, true, nil
+}
+
+// account returns account id as the batch's commands left it; one that
+// LockBatch was not given is locked now.
+func (b *batch) account(ctx context.Context, id string) (payment.Account, bool, error) {
+	if _, known := b.accounts[id]; !known {
+		if err := b.lockAccounts(ctx, []string{id}); err != nil {
+			return payment.Account{}, false, err
+		}
+	}
+	if a := b.accounts[id]; a != nil {
+		return *a, true, nil
+	}
+	return payment.Account{}, false, nil
 }

@@ -13,11 +13,15 @@ import (
 // Charge returns what was done for orderID; ok is false when payment has
 // never acted on the order. Callers hold LockOrder.
 func (s *Store) Charge(ctx context.Context, orderID string) (c payment.Charge, ok bool, err error) {
-	if c, ok, known := s.batch(ctx).charge(orderID); known {
-		return c, ok, nil
+	if b := s.batch(ctx); b != nil {
+		return b.charge(ctx, orderID)
 	}
+	return readCharge(ctx, s.tx, orderID)
+}
+
+func readCharge(ctx context.Context, tx pgx.Tx, orderID string) (c payment.Charge, ok bool, err error) {
 	c.OrderID = orderID
-	err = s.tx.QueryRow(ctx, `SELECT account_id, amount_cents, status FROM charges WHERE order_id = $1`, orderID).
+	err = tx.QueryRow(ctx, `SELECT account_id, amount_cents, status FROM charges WHERE order_id = $1`, orderID).
 		Scan(&c.AccountID, &c.AmountCents, &c.Status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return payment.Charge{}, false, nil
@@ -29,11 +33,19 @@ func (s *Store) Charge(ctx context.Context, orderID string) (c payment.Charge, o
 }
 
 // Debit takes c's amount from its account and records the charge, if the
-// account exists in c's currency and holds enough. It reports whether it
-// did; when not, nothing changed. The balance test sits in the UPDATE so
-// that concurrent charges of one account, serialised by its row lock, each
-// see the balance the previous one left.
+// account exists in c's currency and holds enough (payment.Debit). It
+// reports whether it did; when not, nothing changed. An order is charged
+// at most once: Debit fails when it has a charge already.
+//
+// Outside a batch the balance test sits in the UPDATE so that concurrent
+// charges of one account, serialised by its row lock, each see the
+// balance the previous one left; in a batch (LockBatch), which holds the
+// account's lock, the charge changes the batch's balance and is written
+// at the commit.
 func (s *Store) Debit(ctx context.Context, c payment.Charge) (bool, error) {
+	if b := s.batch(ctx); b != nil {
+		return b.debit(ctx, c)
+	}
 	tag, err := s.tx.Exec(ctx, `UPDATE accounts SET balance_cents = balance_cents - $2, updated_at = now()
 		WHERE id = $1 AND currency = $3 AND balance_cents >= $2`, c.AccountID, c.AmountCents, c.Currency)
 	if err != nil {
@@ -47,14 +59,15 @@ func (s *Store) Debit(ctx context.Context, c payment.Charge) (bool, error) {
 	if err != nil {
 		return false, translate("record charge "+c.OrderID, err)
 	}
-	c.Status = payment.Charged
-	s.batch(ctx).set(c)
 	return true, nil
 }
 
 // Refund gives c's amount back to its account and marks c Refunded; c
-// must be Charged.
+// must be Charged. In a batch the change is written at the commit.
 func (s *Store) Refund(ctx context.Context, c payment.Charge) error {
+	if b := s.batch(ctx); b != nil {
+		return b.refund(ctx, c.OrderID)
+	}
 	tag, err := s.tx.Exec(ctx, `UPDATE accounts SET balance_cents = balance_cents + $2, updated_at = now() WHERE id = $1`,
 		c.AccountID, c.AmountCents)
 	if err != nil {
@@ -67,19 +80,20 @@ func (s *Store) Refund(ctx context.Context, c payment.Charge) error {
 	if err != nil {
 		return translate("mark refunded "+c.OrderID, err)
 	}
-	c.Status = payment.Refunded
-	s.batch(ctx).set(c)
 	return nil
 }
 
 // Tombstone records that orderID was refunded before anything was
-// charged, so that a charge arriving later has no effect.
+// charged, so that a charge arriving later has no effect. In a batch the
+// tombstone is written at the commit.
 func (s *Store) Tombstone(ctx context.Context, orderID string) error {
+	if b := s.batch(ctx); b != nil {
+		return b.tombstone(ctx, orderID)
+	}
 	_, err := s.tx.Exec(ctx, `INSERT INTO charges (order_id, account_id, amount_cents, status) VALUES ($1, '', 0, $2)`,
 		orderID, payment.Cancelled)
 	if err != nil {
 		return translate("insert tombstone "+orderID, err)
 	}
-	s.batch(ctx).set(payment.Charge{OrderID: orderID, Status: payment.Cancelled})
 	return nil
 }

@@ -1,7 +1,10 @@
 // Package postgres stores payment in PostgreSQL: accounts, deposits and
-// charges, changed inside the caller's transaction. Every movement of
-// money is a conditional update that the schema's no-overdraft check
-// backs up, so that balances plus charged amounts always equal deposits.
+// charges, changed inside the caller's transaction. Alone, every movement
+// of money is a conditional update; in a consumer batch (LockBatch) the
+// commands change the locked rows in memory by the same rules and the
+// batch writes them in one round trip before its commit. Either way the
+// schema's no-overdraft check backs the rules up, so that balances plus
+// charged amounts always equal deposits.
 package postgres
 
 import (
@@ -51,7 +54,12 @@ func (s *Store) LockOrders(ctx context.Context, orderIDs []string) error {
 // errors, leaving the others (and their transient classification) intact.
 func translate(op string, err error) error {
 	if msgpg.IsOutOfRange(err) {
-		return fmt.Errorf("%w: %s: amount out of range", payment.ErrInvalid, op)
+		return outOfRange(op)
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// outOfRange says that op would take an amount beyond what a column holds.
+func outOfRange(op string) error {
+	return fmt.Errorf("%w: %s: amount out of range", payment.ErrInvalid, op)
 }
