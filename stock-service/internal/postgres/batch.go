@@ -2,25 +2,40 @@ package postgres
 
 import (
 	"context"
-
-	"github.com/jackc/pgx/v5"
+	"slices"
 
 	msgpg "github.com/purchase-saga/messaging/postgres"
 
 	"github.com/purchase-saga/stock-service/internal/stock"
 )
 
-// batchKey keys a consumer batch's reads in its transaction.
+// batchKey keys a consumer batch's state in its transaction.
 type batchKey struct{}
 
-// batch is what LockBatch read for a consumer batch, kept as the batch's
-// commands change it, so that each command reads no row again: the items
+// batch is what a consumer batch holds in its transaction: the items it
 // locked (and which ids were asked for, existing or not) and the
-// reservations of the batch's orders.
+// reservations of its orders, read once by LockBatch and then changed in
+// memory by the batch's commands. The changes are written just before the
+// commit (flush), a few statements for the whole batch whatever its size:
+// every row they touch is locked by this transaction, so nobody else can
+// change it in between.
 type batch struct {
 	items        map[string]stock.Item
 	asked        map[string]bool
 	reservations map[string]*stock.Reservation // nil: none yet
+
+	// What the batch changed and has not written yet, in the order of the
+	// first change; sagaOf is the order that first changed each item, the
+	// saga of its snapshot.
+	changedItems        []string
+	sagaOf              map[string]string
+	changedReservations []string
+	unwritten           map[string]bool // of changedReservations
+}
+
+func newBatch() *batch {
+	return &batch{items: map[string]stock.Item{}, asked: map[string]bool{},
+		reservations: map[string]*stock.Reservation{}, sagaOf: map[string]string{}, unwritten: map[string]bool{}}
 }
 
 func (s *Store) batch(ctx context.Context) *batch {
@@ -33,9 +48,14 @@ func (s *Store) batch(ctx context.Context) *batch {
 
 // LockBatch takes, for a consumer batch, the locks of orderIDs (in one
 // global order) and of the items, those of items and those the released
-// orders hold, in id order; and reads the reservations of orderIDs. The
-// batch's commands then find all of it in memory (ctx must be the
-// transaction's, see postgres.WithTxHooks).
+// orders hold, in id order; and reads the reservations of orderIDs. From
+// then on the store works write-behind in this transaction: Reserve,
+// Release and Tombstone change the batch in memory, LockItems and
+// Reservation read it there, and everything changed is written, with the
+// changed items' snapshots, just before the commit (Item and Items, which
+// read the table, do not see them before). ctx must be the
+// transaction's (see postgres.WithTxHooks); without hooks LockBatch only
+// locks, and the store changes the rows at once.
 func (s *Store) LockBatch(ctx context.Context, orderIDs, items, releases []string) error {
 	if err := s.LockOrders(ctx, orderIDs); err != nil {
 		return err
@@ -44,71 +64,31 @@ func (s *Store) LockBatch(ctx context.Context, orderIDs, items, releases []strin
 	if err != nil {
 		return err
 	}
-	ids := append(items, reserved...)
-	locked, err := s.LockItems(ctx, ids)
-	if err != nil {
+	b := newBatch()
+	if err := s.hold(ctx, b, slices.Concat(items, reserved)); err != nil {
 		return err
 	}
-	b := &batch{items: locked, asked: map[string]bool{}, reservations: map[string]*stock.Reservation{}}
-	for _, id := range ids {
-		b.asked[id] = true
-	}
-	if len(orderIDs) > 0 {
-		rows, _ := s.tx.Query(ctx, `SELECT order_id, status, lines FROM reservations WHERE order_id = ANY($1)`, orderIDs)
-		rs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (stock.Reservation, error) {
-			var r stock.Reservation
-			err := row.Scan(&r.OrderID, &r.Status, &r.Lines)
-			return r, err
-		})
-		if err != nil {
-			return translate("read reservations", err)
-		}
-		for _, id := range orderIDs {
-			b.reservations[id] = nil
-		}
-		for i := range rs {
-			b.reservations[rs[i].OrderID] = &rs[i]
-		}
+	if err := s.readReservations(ctx, b, orderIDs); err != nil {
+		return err
 	}
 	msgpg.SetTxValue(ctx, batchKey{}, b)
 	return nil
 }
 
-// lockedItems returns the items of ids from the batch when it asked for
-// all of them.
-func (b *batch) lockedItems(ids []string) (map[string]stock.Item, bool) {
-	if b == nil {
-		return nil, false
-	}
+// held returns the items of ids that b holds: those that exist.
+func (b *batch) held(ids []string) map[string]stock.Item {
 	out := make(map[string]stock.Item, len(ids))
 	for _, id := range ids {
-		if !b.asked[id] {
-			return nil, false
-		}
 		if it, ok := b.items[id]; ok {
 			out[id] = it
 		}
 	}
-	return out, true
+	return out
 }
 
-// changed records the items as a command left them.
-func (b *batch) changed(items []stock.Item) {
-	if b == nil {
-		return
-	}
-	for _, it := range items {
-		if b.asked[it.ID] {
-			b.items[it.ID] = it
-		}
-	}
-}
-
-// reservation returns what the batch knows of orderID's reservation.
+// reservation returns what b knows of orderID's reservation: ok says
+// there is one, known that b read it.
 func (b *batch) reservation(orderID string) (r stock.Reservation, ok, known bool) {
-	if b == nil {
-		return stock.Reservation{}, false, false
-	}
 	p, known := b.reservations[orderID]
 	if !known || p == nil {
 		return stock.Reservation{}, false, known
@@ -116,12 +96,20 @@ func (b *batch) reservation(orderID string) (r stock.Reservation, ok, known bool
 	return *p, true, true
 }
 
-// setReservation records orderID's reservation as a command left it.
+// setItem records it as a command of order sagaID left it, to be written.
+func (b *batch) setItem(sagaID string, it stock.Item) {
+	if _, ok := b.sagaOf[it.ID]; !ok {
+		b.sagaOf[it.ID] = sagaID
+		b.changedItems = append(b.changedItems, it.ID)
+	}
+	b.items[it.ID] = it
+}
+
+// setReservation records r as a command left it, to be written.
 func (b *batch) setReservation(r stock.Reservation) {
-	if b == nil {
-		return
+	if !b.unwritten[r.OrderID] {
+		b.unwritten[r.OrderID] = true
+		b.changedReservations = append(b.changedReservations, r.OrderID)
 	}
-	if _, known := b.reservations[r.OrderID]; known {
-		b.reservations[r.OrderID] = &r
-	}
+	b.reservations[r.OrderID] = &r
 }

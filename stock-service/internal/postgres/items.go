@@ -59,21 +59,44 @@ func (s *Store) Restock(ctx context.Context, id string, quantity int64) (stock.I
 }
 
 // LockItems locks the existing items among ids, in id order so that
-// concurrent multi-line orders cannot deadlock, and returns them by id.
+// concurrent multi-line orders cannot deadlock, and returns them by id. In
+// a batch (LockBatch) the items it holds already come from memory, as its
+// commands left them.
 func (s *Store) LockItems(ctx context.Context, ids []string) (map[string]stock.Item, error) {
-	if items, ok := s.batch(ctx).lockedItems(ids); ok {
-		return items, nil // locked, and kept up to date, for the batch
+	b := s.batch(ctx)
+	if b == nil {
+		b = newBatch() // a batch of this call alone
 	}
-	rows, _ := s.tx.Query(ctx, `SELECT `+itemColumns+` FROM items WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	if err := s.hold(ctx, b, ids); err != nil {
+		return nil, err
+	}
+	return b.held(ids), nil
+}
+
+// hold locks the items among ids that b has not asked for yet, in id
+// order, and adds them to b.
+func (s *Store) hold(ctx context.Context, b *batch, ids []string) error {
+	var missing []string
+	for _, id := range ids {
+		if !b.asked[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	rows, _ := s.tx.Query(ctx, `SELECT `+itemColumns+` FROM items WHERE id = ANY($1) ORDER BY id FOR UPDATE`, missing)
 	items, err := pgx.CollectRows(rows, scanItem)
 	if err != nil {
-		return nil, translate("lock items", err)
+		return translate("lock items", err)
 	}
-	byID := make(map[string]stock.Item, len(items))
+	for _, id := range missing {
+		b.asked[id] = true
+	}
 	for _, it := range items {
-		byID[it.ID] = it
+		b.items[it.ID] = it
 	}
-	return byID, nil
+	return nil
 }
 
 func one(rows pgx.Rows, op string) (stock.Item, error) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/outbox"
-	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/topic"
 
 	"github.com/purchase-saga/stock-service/internal/stock"
@@ -19,39 +18,46 @@ import (
 // admin change. Callers hold the items' row locks, so snapshots of one
 // item enter the outbox in the order of the changes.
 //
-// In a consumer's batch the snapshot is written once per item, just before
-// the batch commits, with the item as the batch leaves it: a hundred
+// In a batch (LockBatch) the items join the batch's changes instead, with
+// the units it reserved and has not written yet, and flush writes one
+// snapshot per item with the item as the batch leaves it: a hundred
 // reserves of one item make one snapshot, not a hundred, and the catalog
 // still sees every committed state of the item that anyone else could.
 func (s *Store) publish(ctx context.Context, sagaID string, items ...stock.Item) error {
-	var now []stock.Item
-	for _, it := range items {
-		id := it.ID
-		deferred := msgpg.BeforeCommit(ctx, "item.updated "+id, func(ctx context.Context) error {
-			final, err := s.Item(ctx, id)
-			if err != nil {
-				return err
+	if b := s.batch(ctx); b != nil {
+		for _, it := range items {
+			if cur, ok := b.items[it.ID]; ok {
+				it.Reserved = cur.Reserved
 			}
-			return s.writeSnapshots(ctx, sagaID, final)
-		})
-		if !deferred {
-			now = append(now, it)
+			b.asked[it.ID] = true // the statement that changed it locked its row
+			b.setItem(sagaID, it)
 		}
+		s.flushBeforeCommit(ctx, b)
+		return nil
 	}
-	return s.writeSnapshots(ctx, sagaID, now...)
-}
-
-func (s *Store) writeSnapshots(ctx context.Context, sagaID string, items ...stock.Item) error {
-	records := make([]outbox.Record, 0, len(items))
-	for _, it := range items {
-		m, err := envelope.New(stockmsg.TypeItemUpdated, sagaID, stockmsg.ItemUpdated{
-			ID: it.ID, Name: it.Name, PriceCents: it.PriceCents, Currency: it.Currency, Available: it.Available(),
-		})
+	records := make([]outbox.Record, len(items))
+	for i, it := range items {
+		r, err := snapshot(sagaID, it)
 		if err != nil {
 			return err
 		}
-		records = append(records, outbox.Record{Topic: topic.Items, Key: it.ID, Message: m})
+		records[i] = r
 	}
+	return s.writeSnapshots(ctx, records...)
+}
+
+// snapshot returns the item.updated record of it.
+func snapshot(sagaID string, it stock.Item) (outbox.Record, error) {
+	m, err := envelope.New(stockmsg.TypeItemUpdated, sagaID, stockmsg.ItemUpdated{
+		ID: it.ID, Name: it.Name, PriceCents: it.PriceCents, Currency: it.Currency, Available: it.Available(),
+	})
+	if err != nil {
+		return outbox.Record{}, err
+	}
+	return outbox.Record{Topic: topic.Items, Key: it.ID, Message: m}, nil
+}
+
+func (s *Store) writeSnapshots(ctx context.Context, records ...outbox.Record) error {
 	if err := outbox.Write(ctx, s.tx, records...); err != nil {
 		return fmt.Errorf("postgres: publish item snapshots: %w", err)
 	}
