@@ -16,6 +16,8 @@ import (
 // order (its last state), one notification per order that ended. A batch
 // of a hundred replies then costs two statements rather than two hundred.
 type changes struct {
+	// origin names the instance in the notifications (Waiter.Origin).
+	origin string
 	orders []order.Order
 	index  map[string]int
 	ended  []string
@@ -23,13 +25,17 @@ type changes struct {
 
 // changesOf returns the changes of the transaction whose context ctx is,
 // written just before its commit; nil outside a transaction with hooks.
-func changesOf(ctx context.Context, tx pgx.Tx) *changes {
-	return mpostgres.Pending(ctx, "orders", func(ctx context.Context, c *changes) error {
+func changesOf(ctx context.Context, tx pgx.Tx, origin string) *changes {
+	c := mpostgres.Pending(ctx, "orders", func(ctx context.Context, c *changes) error {
 		if err := tx.SendBatch(ctx, c.queue()).Close(); err != nil {
 			return fmt.Errorf("saga: save %d orders: %w", len(c.orders), err)
 		}
 		return nil
 	})
+	if c != nil {
+		c.origin = origin
+	}
+	return c
 }
 
 // add records o's new state, and that it ended.
@@ -53,7 +59,8 @@ func (c *changes) queue() *pgx.Batch {
 	batch := &pgx.Batch{}
 	postgres.QueueUpdateOrders(batch, c.orders)
 	if len(c.ended) > 0 {
-		batch.Queue(`SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id`, TerminalChannel, c.ended)
+		// The payload is the order's id and the instance where it ended.
+		batch.Queue(`SELECT pg_notify($1, rtrim(id || ' ' || $3)) FROM unnest($2::text[]) AS id`, TerminalChannel, c.ended, c.origin)
 	}
 	return batch
 }

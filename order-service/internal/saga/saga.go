@@ -90,11 +90,11 @@ func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decis
 		records = append(records, r)
 		mpostgres.AfterCommit(ctx, func() { s.ended(o) })
 	}
-	if c := changesOf(ctx, tx); c != nil {
+	if c := changesOf(ctx, tx, s.Waiter.Origin()); c != nil {
 		c.add(o, d.Ended)
 		return outbox.Write(ctx, tx, records...)
 	}
-	c := &changes{}
+	c := &changes{origin: s.Waiter.Origin()}
 	c.add(o, d.Ended)
 	batch := c.queue()
 	if err := outbox.Queue(ctx, batch, records...); err != nil {

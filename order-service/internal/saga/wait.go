@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,6 +32,18 @@ type Waiter struct {
 	// instance, read it), for a wait that subscribes just after the end.
 	recent map[string]recentEnd
 	sweep  time.Time
+	origin string
+	once   sync.Once
+}
+
+// Origin names this instance in the notifications of the orders that end
+// here, which its own listener then leaves to Ended; "" for a nil Waiter.
+func (w *Waiter) Origin() string {
+	if w == nil {
+		return ""
+	}
+	w.once.Do(func() { w.origin = uuid.NewString() })
+	return w.origin
 }
 
 // recentEnd is a recent end: the order as it committed, when known.
@@ -68,7 +83,11 @@ func (w *Waiter) listen(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		w.wake(n.Payload)
+		id, origin, _ := strings.Cut(n.Payload, " ")
+		if origin != "" && origin == w.Origin() {
+			continue // ended here: Ended hands it over as it committed
+		}
+		w.wake(id)
 	}
 }
 

@@ -26,9 +26,14 @@ func TestAWaitIsHandedTheOrderThatEndedHere(t *testing.T) {
 	ctx := context.Background()
 	here := &saga.Waiter{DatabaseURL: db.URL, Log: slog.Default()}
 	s.Waiter = here
+	// here listens too: its own notification must not make it read.
+	hctx, stopHere := context.WithCancel(ctx)
+	hereStopped := make(chan struct{})
+	go func() { _ = here.Run(hctx); close(hereStopped) }()
+	defer func() { stopHere(); <-hereStopped }()
 	counting, statements := servicetest.CountingPool(t, db)
-	waiting := *s // the same saga, its reads counted
-	waiting.Pool = counting
+	// The same saga, its reads counted.
+	waiting := &saga.Saga{Pool: counting, Currency: s.Currency, Timeout: s.Timeout, Log: s.Log}
 
 	place := func() order.Order {
 		t.Helper()
@@ -93,7 +98,7 @@ func TestAWaitIsHandedTheOrderThatEndedHere(t *testing.T) {
 		}
 		done <- got
 	}()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // listening, and waiting
 	complete(o.ID)
 	select {
 	case got := <-done:
