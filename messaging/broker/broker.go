@@ -93,10 +93,16 @@ type ReaderOptions struct {
 	// SessionTimeout bounds how long a dead member keeps its partitions.
 	// Default 10s (Kafka's and kfake's minimum is 6s).
 	SessionTimeout time.Duration
+	// CommitInterval, when positive, commits offsets in the background at
+	// that interval rather than in each CommitMessages call: a batch's
+	// worker then need not wait for the broker before the next batch. A
+	// crash replays at most that much more, which the inbox absorbs.
+	CommitInterval time.Duration
 }
 
 // NewReader returns a consumer-group reader over topics that starts a new
-// group at the earliest offset and leaves committing to the caller.
+// group at the earliest offset and commits the offsets the caller marks
+// (CommitMessages): at once, or every opts.CommitInterval.
 func NewReader(brokers []string, group string, topics []string, opts ReaderOptions, log *slog.Logger) *kafka.Reader {
 	if opts.SessionTimeout <= 0 {
 		opts.SessionTimeout = 10 * time.Second
@@ -110,6 +116,7 @@ func NewReader(brokers []string, group string, topics []string, opts ReaderOptio
 		MaxWait:                500 * time.Millisecond,
 		QueueCapacity:          1000,
 		StartOffset:            kafka.FirstOffset,
+		CommitInterval:         opts.CommitInterval,
 		SessionTimeout:         opts.SessionTimeout,
 		RebalanceTimeout:       opts.SessionTimeout,
 		HeartbeatInterval:      time.Second,

@@ -43,6 +43,8 @@ type fixture struct {
 	wrap consumer.Handler
 	// lock, when set, is the consumer's Lock.
 	lock func(ctx context.Context, tx pgx.Tx, ds []consumer.Delivery) error
+	// commitInterval is the reader's (0: commit after every batch).
+	commitInterval time.Duration
 	// consumer is the one start ran.
 	consumer *consumer.Consumer
 	calls    sync.Map // message id -> *atomic.Int64
@@ -104,7 +106,7 @@ func (f *fixture) start(maxAttempts int) {
 func (f *fixture) startBatch(maxAttempts, batchSize int) {
 	f.t.Helper()
 	c, err := consumer.New(consumer.Config{
-		Reader:      broker.NewReader(f.broker.Addrs, group, []string{in}, broker.ReaderOptions{SessionTimeout: time.Second}, nil),
+		Reader:      broker.NewReader(f.broker.Addrs, group, []string{in}, broker.ReaderOptions{SessionTimeout: time.Second, CommitInterval: f.commitInterval}, nil),
 		Pool:        f.db.Pool,
 		Handler:     f.handler(),
 		Lock:        f.lock,
@@ -406,5 +408,30 @@ func TestDatabaseOutageCommitsNothingAndLosesNothing(t *testing.T) {
 	f.assertOrdered(want)
 	if dead := f.broker.ReadAll(t, inDLT, 0, time.Second); len(dead) != 0 {
 		t.Errorf("%d messages dead-lettered by a database outage, want 0", len(dead))
+	}
+}
+
+// With a commit interval the offsets of applied batches are committed in
+// the background, soon after, and all of them.
+func TestOffsetsAreCommittedInTheBackground(t *testing.T) {
+	f := newFixture(t)
+	f.commitInterval = 50 * time.Millisecond
+	f.start(3)
+	var msgs []envelope.Message
+	for seq := 1; seq <= 30; seq++ {
+		msgs = append(msgs, f.message(fmt.Sprintf("k%d", seq%5), seq))
+	}
+	for _, m := range msgs {
+		f.send(m.SagaID, m)
+	}
+	for _, m := range msgs {
+		f.waitApplied(m, 15*time.Second)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for committed(t, f.broker) < int64(len(msgs)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d offsets committed 5s after the last message was applied", committed(t, f.broker), len(msgs))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -28,6 +28,9 @@ type Config struct {
 	ConsumerWorkers int `env:"CONSUMER_WORKERS" default:"4"`
 	// KafkaSessionTimeout is how long a dead consumer keeps its partitions.
 	KafkaSessionTimeout time.Duration `env:"KAFKA_SESSION_TIMEOUT" default:"10s"`
+	// KafkaCommitInterval is how often consumers commit their offsets in
+	// the background; 0 commits after every batch, waiting for the broker.
+	KafkaCommitInterval time.Duration `env:"KAFKA_COMMIT_INTERVAL" default:"50ms"`
 	// DBMaxConns bounds the service's connection pool.
 	DBMaxConns int `env:"DB_MAX_CONNS" default:"16"`
 	// PprofAddr, when set, is a loopback address on which net/http/pprof
@@ -48,6 +51,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Level(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.KafkaCommitInterval < 0 {
+		errs = append(errs, fmt.Errorf("KAFKA_COMMIT_INTERVAL=%s must not be negative", c.KafkaCommitInterval))
 	}
 	for name, n := range map[string]int{"MAX_ATTEMPTS": c.MaxAttempts, "TOPIC_PARTITIONS": c.TopicPartitions,
 		"TOPIC_REPLICATION": c.TopicReplication, "CONSUMER_WORKERS": c.ConsumerWorkers, "DB_MAX_CONNS": c.DBMaxConns} {

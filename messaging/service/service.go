@@ -125,7 +125,7 @@ func (s *Service) Consume(sub Subscription) error {
 		group = s.Name
 	}
 	c, err := consumer.New(consumer.Config{
-		Reader:          broker.NewReader(s.Config.KafkaBrokers, group, sub.Topics, broker.ReaderOptions{SessionTimeout: s.Config.KafkaSessionTimeout}, s.Log),
+		Reader:          broker.NewReader(s.Config.KafkaBrokers, group, sub.Topics, broker.ReaderOptions{SessionTimeout: s.Config.KafkaSessionTimeout, CommitInterval: s.Config.KafkaCommitInterval}, s.Log),
 		Pool:            s.Pool,
 		Handler:         sub.Handler,
 		Lock:            sub.Lock,
