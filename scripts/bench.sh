@@ -72,7 +72,11 @@ DATABASES=orderdb_bench,stockdb_bench,paymentdb_bench
 for db in ${DATABASES//,/ }; do
   psql "$SERVER_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
 done
-ORDER_DB=$(printf '%s' "$SERVER_URL" | sed -E 's#(://[^/]*)/[^?]*#\1/orderdb_bench#')
+db_url() { printf '%s' "$SERVER_URL" | sed -E "s#(://[^/]*)/[^?]*#\\1/$1#"; }
+ORDER_DB=$(db_url orderdb_bench)
+# ANALYZE the bench databases near the end of each warm-up (flash: after
+# seeding), as autovacuum does within its first minute on any deployment.
+ANALYZE_DBS=$(db_url orderdb_bench),$(db_url stockdb_bench),$(db_url paymentdb_bench)
 
 scripts/run-local.sh >"$RUN_DIR/run.log" 2>&1 &
 stack=$!
@@ -98,7 +102,7 @@ echo "environment: $(cat "bench-results/env-$stamp.json" | tr -d '\n')"
 load() { # mode out args...
   local mode=$1 out=$2; shift 2
   bin/loadgen -mode "$mode" -order-url "http://$ORDER_HTTP_ADDR" -stock-url "http://$STOCK_HTTP_ADDR" \
-    -payment-url "http://$PAYMENT_HTTP_ADDR" -token "$ADMIN_TOKEN" -order-db "$ORDER_DB" -out "$out" "$@"
+    -payment-url "http://$PAYMENT_HTTP_ADDR" -token "$ADMIN_TOKEN" -order-db "$ORDER_DB" -analyze "$ANALYZE_DBS" -out "$out" "$@"
 }
 cost=(-cost-procs "$procs" -cost-server-db "$SERVER_URL" -cost-databases "$DATABASES" -cost-brokers "$BROKER_ADDR")
 if [ -z "$only" ] || [ "$only" = latency ]; then

@@ -44,6 +44,9 @@ func flash(ctx context.Context, c config, pool *pgxpool.Pool, cl *client) error 
 	if err := cl.seedStock(ctx, prefix, c.items, int64(c.units), c.customers); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
+	if err := analyze(ctx, c.analyze); err != nil {
+		return err
+	}
 	fmt.Fprintf(os.Stderr, "flash sale: %d items × %d units, %d buyers, %d clients for %v\n", c.items, c.units, c.customers, c.concurrency, c.duration)
 	buyers := make(chan int, c.customers)
 	for i := range c.customers {

@@ -28,6 +28,7 @@ import (
 
 type config struct {
 	mode, orderURL, stockURL, paymentURL, token, dbURL, out string
+	analyze                                                 string
 	rate                                                    float64
 	duration, warmup                                        time.Duration
 	concurrency, items, customers, units                    int
@@ -46,6 +47,7 @@ func main() {
 	flag.Float64Var(&c.rate, "rate", 100, "latency mode: sagas per second")
 	flag.DurationVar(&c.duration, "duration", 60*time.Second, "measured window")
 	flag.DurationVar(&c.warmup, "warmup", 5*time.Second, "load before the measured window")
+	flag.StringVar(&c.analyze, "analyze", "", "comma-separated database URLs to ANALYZE near the end of the warm-up (flash: after seeding), as autovacuum would have on an established deployment")
 	flag.IntVar(&c.concurrency, "concurrency", 64, "throughput mode: clients")
 	flag.IntVar(&c.items, "items", 50, "distinct items")
 	flag.IntVar(&c.customers, "customers", 500, "distinct customers (flash: buyers)")
@@ -89,6 +91,8 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
+	analyzed := make(chan error, 1)
+	time.AfterFunc(c.warmup*4/5, func() { analyzed <- analyze(ctx, c.analyze) })
 	var wg sync.WaitGroup
 	wait := c.mode == "throughput"
 	post := func(i int64) {
@@ -127,6 +131,9 @@ func run(ctx context.Context, c config) error {
 	}
 	<-loadCtx.Done()
 	wg.Wait()
+	if err := <-analyzed; err != nil {
+		return err
+	}
 	// Let the last sagas finish before reading the outcome.
 	drainUntil := time.Now().Add(30 * time.Second)
 	for time.Now().Before(drainUntil) {
