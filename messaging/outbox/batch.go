@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
@@ -34,15 +35,23 @@ type batchResult struct {
 // what the broker took as published and sets aside what it refuses for
 // good, so that one bad row never holds the rows behind it.
 func (r *Relay) relayBatch(ctx context.Context, l *lease) (batchResult, error) {
+	t0 := time.Now()
 	batch, heldBack, err := r.readBatch(ctx, l)
 	if err != nil || len(batch) == 0 {
+		r.cfg.Logger.Debug("relay pass", "ready", 0, "held_back", heldBack, "read_ms", ms(time.Since(t0)))
 		return batchResult{heldBack: heldBack}, err
 	}
 	res := batchResult{read: len(batch), heldBack: heldBack}
+	t1 := time.Now()
 	out, err := r.send(ctx, l, batch)
 	if err != nil {
 		return res, err
 	}
+	t2 := time.Now()
+	defer func() {
+		r.cfg.Logger.Debug("relay pass", "ready", len(batch), "held_back", heldBack, "read_ms", ms(t1.Sub(t0)),
+			"publish_ms", ms(t2.Sub(t1)), "mark_ms", ms(time.Since(t2)))
+	}()
 	if len(out.published) > 0 {
 		// A row is published once its id has left the queue (and it was
 		// not set aside): the row itself is not written again.
@@ -248,3 +257,5 @@ func (r *Relay) setAside(ctx context.Context, l *lease, refused map[int64]string
 	}
 	return nil
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
