@@ -10,7 +10,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/purchase-saga/messaging/consumer"
-	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testbroker"
 	"github.com/purchase-saga/messaging/topic"
@@ -89,24 +88,7 @@ func TestTwoRepliesOfOneOrderInOneBatch(t *testing.T) {
 			stockmsg.Reserved{OrderID: o.ID, Lines: []stockmsg.Line{{ItemID: "pen", Quantity: 1}}}),
 		servicetest.NewDelivery(t, topic.PaymentSuccess, paymentmsg.TypeCharged, o.ID, paymentmsg.Charged{OrderID: o.ID, AmountCents: 100}),
 	}
-	tx, err := db.Pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	hctx, hooks := mpostgres.WithTxHooks(ctx)
-	if err := s.Lock(hctx, tx, deliveries); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range deliveries {
-		if err := s.Handle(hctx, tx, d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := hooks.BeforeCommit(hctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := servicetest.ApplyBatch(db.Pool, s.Lock, s.Handle, deliveries...); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Get(ctx, nil, o.ID, 0)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/purchase-saga/messaging/consumer"
-	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/topic"
 	"github.com/purchase-saga/order-service/internal/order"
@@ -51,27 +50,9 @@ func TestAWaitIsHandedTheOrderThatEndedHere(t *testing.T) {
 				stockmsg.Reserved{OrderID: id, Lines: []stockmsg.Line{{ItemID: "pen", Quantity: 1}}}),
 			servicetest.NewDelivery(t, topic.PaymentSuccess, paymentmsg.TypeCharged, id, paymentmsg.Charged{OrderID: id, AmountCents: 100}),
 		}
-		tx, err := db.Pool.Begin(ctx)
-		if err != nil {
+		if err := servicetest.ApplyBatch(db.Pool, s.Lock, s.Handle, ds...); err != nil {
 			t.Fatal(err)
 		}
-		defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
-		hctx, hooks := mpostgres.WithTxHooks(ctx)
-		if err := s.Lock(hctx, tx, ds); err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range ds {
-			if err := s.Handle(hctx, tx, d); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := hooks.BeforeCommit(hctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
-		hooks.Committed()
 	}
 	// same checks that the order a wait returned is the order stored.
 	same := func(got order.Order) {

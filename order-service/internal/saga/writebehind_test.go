@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/purchase-saga/messaging/consumer"
-	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/topic"
 	"github.com/purchase-saga/order-service/internal/order"
@@ -67,24 +66,7 @@ func TestABatchIsWrittenInAsManyStatementsWhateverItsSize(t *testing.T) {
 		}
 
 		statements.Reset()
-		tx, err := pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
-		hctx, hooks := mpostgres.WithTxHooks(ctx)
-		if err := s.Lock(hctx, tx, ds); err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range ds {
-			if err := s.Handle(hctx, tx, d); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := hooks.BeforeCommit(hctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Commit(ctx); err != nil {
+		if err := servicetest.ApplyBatch(pool, s.Lock, s.Handle, ds...); err != nil {
 			t.Fatal(err)
 		}
 		for prefix, want := range map[string]int{"UPDATE orders": 1, "INSERT INTO catalog": 1, "WITH rows AS": 1, "SELECT pg_notify": 2} {

@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/purchase-saga/messaging/consumer"
-	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/topic"
 
@@ -25,24 +24,10 @@ import (
 // hooks just before the commit.
 func applyBatch(t *testing.T, pool *pgxpool.Pool, ds ...consumer.Delivery) {
 	t.Helper()
-	ctx := context.Background()
 	h := handler.New("payment-service")
-	hctx, hooks := msgpg.WithTxHooks(ctx)
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if err := h.Lock(hctx, tx, ds); err != nil {
-			return err
-		}
-		for _, d := range ds {
-			if err := h.Handle(hctx, tx, d); err != nil {
-				return err
-			}
-		}
-		return hooks.BeforeCommit(hctx)
-	})
-	if err != nil {
-		t.Fatalf("batch of %d: %v", len(ds), err)
+	if err := servicetest.ApplyBatch(pool, h.Lock, h.Handle, ds...); err != nil {
+		t.Fatal(err)
 	}
-	hooks.Committed()
 }
 
 func chargeIn(t *testing.T, order, customer string, cents int64, currency string) consumer.Delivery {

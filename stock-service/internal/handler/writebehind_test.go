@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/purchase-saga/messaging/consumer"
-	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/topic"
 
@@ -28,20 +27,7 @@ import (
 func applyBatch(t *testing.T, pool *pgxpool.Pool, ds ...consumer.Delivery) {
 	t.Helper()
 	h := handler.New(currency, "stock-service")
-	ctx := context.Background()
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		hctx, hooks := msgpg.WithTxHooks(ctx)
-		if err := h.Lock(hctx, tx, ds); err != nil {
-			return err
-		}
-		for _, d := range ds {
-			if err := h.Handle(hctx, tx, d); err != nil {
-				return fmt.Errorf("%s of %s: %w", d.Message.Type, d.Key, err)
-			}
-		}
-		return hooks.BeforeCommit(hctx)
-	})
-	if err != nil {
+	if err := servicetest.ApplyBatch(pool, h.Lock, h.Handle, ds...); err != nil {
 		t.Fatal(err)
 	}
 }
