@@ -29,6 +29,9 @@ type batchResult struct {
 	setAside int  // rows set aside: the broker refuses them for good
 	retry    bool // some rows failed for a passing reason and stay queued
 	heldBack bool // rows wait for an older transaction
+	// blocker is the transaction id of the first row held back: the rows
+	// from it on wait until every transaction up to it has ended.
+	blocker string
 }
 
 // relayBatch publishes the ready prefix of the unpublished rows, marks
@@ -36,12 +39,13 @@ type batchResult struct {
 // good, so that one bad row never holds the rows behind it.
 func (r *Relay) relayBatch(ctx context.Context, l *lease) (batchResult, error) {
 	t0 := time.Now()
-	batch, heldBack, err := r.readBatch(ctx, l)
+	batch, blocker, err := r.readBatch(ctx, l)
+	heldBack := blocker != ""
 	if err != nil || len(batch) == 0 {
 		r.cfg.Logger.Debug("relay pass", "ready", 0, "held_back", heldBack, "read_ms", ms(time.Since(t0)))
-		return batchResult{heldBack: heldBack}, err
+		return batchResult{heldBack: heldBack, blocker: blocker}, err
 	}
-	res := batchResult{read: len(batch), heldBack: heldBack}
+	res := batchResult{read: len(batch), heldBack: heldBack, blocker: blocker}
 	t1 := time.Now()
 	out, err := r.send(ctx, l, batch)
 	if err != nil {
@@ -75,17 +79,18 @@ func (r *Relay) relayBatch(ctx context.Context, l *lease) (batchResult, error) {
 
 // readBatch reads the ready prefix of the queue: rows up to the first one
 // whose transaction may still be followed by an older one. Rows past it
-// come back without their payload, only to say that something is held back.
-func (r *Relay) readBatch(ctx context.Context, l *lease) (batch []row, heldBack bool, err error) {
+// come back without their payload, only to say that something is held
+// back: blocker is the transaction id of the first of them ("" if none).
+func (r *Relay) readBatch(ctx context.Context, l *lease) (batch []row, blocker string, err error) {
 	r.scans.Add(1)
 	err = l.query(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		batch, heldBack = nil, false
+		batch, blocker = nil, ""
 		rows, err := conn.Query(ctx, `
 			SELECT id, ready, CASE WHEN ready THEN topic END, CASE WHEN ready THEN key END,
-			       CASE WHEN ready THEN value END, CASE WHEN ready THEN headers END
-			FROM (SELECT o.id, o.topic, o.key, o.value, o.headers,
-			             bool_and(o.txid < pg_snapshot_xmin(pg_current_snapshot())) OVER (ORDER BY o.id) AS ready
-			      FROM outbox o WHERE o.id = ANY(ARRAY(SELECT id FROM outbox_pending ORDER BY id LIMIT $1))) ranked
+			       CASE WHEN ready THEN value END, CASE WHEN ready THEN headers END, txid::text
+			FROM (SELECT o.id, o.txid, o.topic, o.key, o.value, o.headers,
+			             bool_and(o.txid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))) OVER (ORDER BY p.id) AS ready
+			      FROM (SELECT id FROM outbox_pending ORDER BY id LIMIT $1) p JOIN outbox o ON o.id = p.id) ranked
 			ORDER BY id`, r.cfg.BatchSize)
 		if err != nil {
 			return err
@@ -95,11 +100,12 @@ func (r *Relay) readBatch(ctx context.Context, l *lease) (batch []row, heldBack 
 			var rw row
 			var ready bool
 			var topic, key *string
-			if err := rows.Scan(&rw.id, &ready, &topic, &key, &rw.value, &rw.headers); err != nil {
+			var txid string
+			if err := rows.Scan(&rw.id, &ready, &topic, &key, &rw.value, &rw.headers, &txid); err != nil {
 				return err
 			}
 			if !ready {
-				heldBack = true
+				blocker = txid
 				break
 			}
 			rw.topic, rw.key = *topic, *key
@@ -108,9 +114,24 @@ func (r *Relay) readBatch(ctx context.Context, l *lease) (batch []row, heldBack 
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("select rows: %w", err)
+		return nil, "", fmt.Errorf("select rows: %w", err)
 	}
-	return batch, heldBack, nil
+	return batch, blocker, nil
+}
+
+// released reports whether every transaction up to blocker has ended, so
+// that the rows it held back may be ready: a check that reads no table,
+// made on each wake-up while rows wait, in place of reading the queue.
+func (r *Relay) released(ctx context.Context, l *lease, blocker string) (bool, error) {
+	var done bool
+	r.checks.Add(1)
+	err := l.query(ctx, func(ctx context.Context, conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8`, blocker).Scan(&done)
+	})
+	if err != nil {
+		return false, fmt.Errorf("check held-back rows: %w", err)
+	}
+	return done, nil
 }
 
 // sent sorts a batch's rows by what the broker said.

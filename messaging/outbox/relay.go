@@ -111,8 +111,9 @@ type Relay struct {
 	// pass that left nothing to retry, or, as a follower, a lock attempt.
 	lastOK  atomic.Int64
 	lastErr atomic.Value // string
-	// scans counts the queue reads, for tests of the relay's pacing.
-	scans atomic.Int64
+	// scans counts the queue reads, checks the checks of whether held-back
+	// rows may be ready, for tests of the relay's pacing.
+	scans, checks atomic.Int64
 }
 
 // NewRelay validates cfg and returns a relay ready to Run.
@@ -294,9 +295,36 @@ func (r *Relay) publishLoop(ctx context.Context, l *lease) error {
 		default:
 			recheck = heldBackRecheck
 		}
+		if res.heldBack && !res.retry {
+			// Rows wait for an older transaction: until it ends, a wake-up
+			// (another commit's notification, the recheck) costs a check
+			// of the snapshot, not a read of the queue.
+			if err := r.awaitRelease(ctx, l, res.blocker, wait); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := waitNotification(ctx, l.conn, wait); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// awaitRelease waits until every transaction up to blocker has ended,
+// checking on each notification and after wait, which doubles up to the
+// poll interval while nothing changes.
+func (r *Relay) awaitRelease(ctx context.Context, l *lease, blocker string, wait time.Duration) error {
+	for ctx.Err() == nil {
+		if err := waitNotification(ctx, l.conn, wait); err != nil {
+			return err
+		}
+		done, err := r.released(ctx, l, blocker)
+		if err != nil || done {
+			return err
+		}
+		r.healthy()
+		wait = min(2*wait, r.cfg.PollInterval)
 	}
 	return nil
 }
