@@ -25,8 +25,9 @@ import (
 	"github.com/purchase-saga/stock-service/stockmsg"
 )
 
-// TerminalChannel is notified with an order's id when it becomes terminal,
-// so that long polls on any instance wake up.
+// TerminalChannel is notified when an order becomes terminal, so that long
+// polls on any instance wake up: the payload is the order's id, then a
+// space and the instance where it ended (Waiter.Origin) when known.
 const TerminalChannel = "order_terminal"
 
 // Saga is the orchestrator.
