@@ -106,9 +106,7 @@ func TestFiftyBuyersRaceForTenUnits(t *testing.T) {
 	}
 
 	completed, gate := 0, 0
-	var money int64
-	for i, id := range ids {
-		money += s.balance(fmt.Sprintf("buyer-%02d", i))
+	for _, id := range ids {
 		if id == "" {
 			gate++ // sold out at the gate: nothing placed
 			continue
@@ -126,6 +124,12 @@ func TestFiftyBuyersRaceForTenUnits(t *testing.T) {
 	}
 	if it := s.stockOf("ticket"); it.Available != 0 || it.Reserved != units {
 		t.Errorf("stock %+v, want 0 available and %d reserved", it, units)
+	}
+	// Read once every order has settled: a charge of an order that failed
+	// is refunded by then, not before.
+	var money int64
+	for i := range buyers {
+		money += s.balance(fmt.Sprintf("buyer-%02d", i))
 	}
 	if got, want := money, int64(buyers*1000-units*price); got != want {
 		t.Errorf("money left %d, want %d (deposits minus %d sales)", got, want, units)
