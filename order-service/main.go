@@ -57,8 +57,10 @@ func wire(s *service.Service, cfg settings) (http.Handler, error) {
 	s.Go(sg.Gate.Run)
 	// Replies and catalog snapshots are consumed apart, each with its own
 	// fetcher and workers: a burst of item.updated never delays a reply.
-	for _, topics := range [][]string{saga.ReplyTopics, {topic.Items}} {
-		err := s.Consume(service.Subscription{Topics: topics, Handler: sg.Handle, Lock: sg.Lock,
+	// Each in a consumer group of its own: one group reader per group and
+	// process.
+	for group, topics := range map[string][]string{s.Name: saga.ReplyTopics, s.Name + "-catalog": {topic.Items}} {
+		err := s.Consume(service.Subscription{Topics: topics, Handler: sg.Handle, Lock: sg.Lock, Group: group,
 			DeadLetterTopic: func(string) string { return topic.OrderDLT }})
 		if err != nil {
 			return nil, err

@@ -42,8 +42,14 @@ func wire(_ context.Context, s *service.Service) (http.Handler, error) {
 	// fetcher and workers, so that refunds never queue behind a backlog
 	// of charges.
 	for _, t := range []string{topic.Payment, topic.PaymentCompensation} {
+		// Each in a consumer group of its own: one group reader per
+		// group and process.
+		group := s.Name
+		if t == topic.PaymentCompensation {
+			group += "-compensation"
+		}
 		err := s.Consume(service.Subscription{
-			Topics: []string{t}, Handler: h.Handle, Lock: h.Lock,
+			Topics: []string{t}, Handler: h.Handle, Lock: h.Lock, Group: group,
 			DeadLetterTopic: func(string) string { return topic.PaymentDLT },
 		})
 		if err != nil {

@@ -41,8 +41,14 @@ func wire(_ context.Context, s *service.Service) (http.Handler, error) {
 	// fetcher and workers, so that releases never queue behind a backlog
 	// of reserves.
 	for _, t := range []string{topic.Stock, topic.StockCompensation} {
+		// Each in a consumer group of its own: one group reader per
+		// group and process.
+		group := s.Name
+		if t == topic.StockCompensation {
+			group += "-compensation"
+		}
 		err := s.Consume(service.Subscription{
-			Topics: []string{t}, Handler: h.Handle, Lock: h.Lock,
+			Topics: []string{t}, Handler: h.Handle, Lock: h.Lock, Group: group,
 			DeadLetterTopic: func(string) string { return topic.StockDLT },
 		})
 		if err != nil {
