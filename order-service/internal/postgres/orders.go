@@ -166,20 +166,38 @@ func LockOrders(ctx context.Context, tx pgx.Tx, ids []string) (map[string]order.
 	return out, nil
 }
 
-// ByIdempotencyKey returns the order created with key and its request hash.
-func ByIdempotencyKey(ctx context.Context, q Querier, key string) (order.Order, string, error) {
-	var hash string
-	var id string
-	err := q.QueryRow(ctx, `SELECT id::text, request_hash FROM orders WHERE idempotency_key = $1`, key).Scan(&id, &hash)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return order.Order{}, "", order.ErrNotFound
-	}
+// ByIdempotencyKeys returns the orders placed with keys, by key, each with
+// the hash of the request that placed it (NewOrder.RequestHash); keys of
+// no order are absent.
+func ByIdempotencyKeys(ctx context.Context, q Querier, keys []string) (map[string]NewOrder, error) {
+	rows, err := q.Query(ctx, `SELECT idempotency_key, request_hash, `+orderColumns+`
+		FROM orders WHERE idempotency_key = ANY($1)`, keys)
 	if err != nil {
-		return order.Order{}, "", fmt.Errorf("postgres: idempotency key: %w", err)
+		return nil, fmt.Errorf("postgres: idempotency keys: %w", err)
 	}
-	o, err := GetOrder(ctx, q, id)
-	return o, hash, err
+	defer rows.Close()
+	out := map[string]NewOrder{}
+	for rows.Next() {
+		var key, hash string
+		o, err := scanOrder(prefixed{rows, []any{&key, &hash}})
+		if err != nil {
+			return nil, fmt.Errorf("postgres: idempotency keys: %w", err)
+		}
+		out[key] = NewOrder{Order: o, IdempotencyKey: key, RequestHash: hash}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: idempotency keys: %w", err)
+	}
+	return out, nil
 }
+
+// prefixed scans its first columns into before, the rest as asked.
+type prefixed struct {
+	pgx.Row
+	before []any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.Row.Scan(append(p.before, dest...)...) }
 
 // Filter selects orders for ListOrders.
 type Filter struct {

@@ -128,14 +128,47 @@ func (s *Saga) Place(ctx context.Context, req PlaceRequest, idempotencyKey strin
 }
 
 func (s *Saga) replay(ctx context.Context, req PlaceRequest, key string) (order.Order, error) {
-	o, hash, err := postgres.ByIdempotencyKey(ctx, s.Pool, key)
-	if err != nil {
+	l := &keyLookup{key: key}
+	if err := s.lookups.do(ctx, s.lookUp, l); err != nil {
 		return order.Order{}, err
 	}
-	if hash != req.hash() {
+	if l.hash != req.hash() {
 		return order.Order{}, order.ErrIdempotencyKey
 	}
-	return o, nil
+	return l.order, nil
+}
+
+// keyLookup is one request's idempotency key and, once its group is done,
+// the order placed with it and its request's hash, or order.ErrNotFound.
+// Under load every request with a key would otherwise cost its own query
+// before it is even refused.
+type keyLookup struct {
+	key   string
+	order order.Order
+	hash  string
+	err   error
+}
+
+func (l *keyLookup) fail(err error) { l.err = err }
+func (l *keyLookup) outcome() error { return l.err }
+
+// lookUp looks the keys of ls up in one statement.
+func (s *Saga) lookUp(ctx context.Context, ls []*keyLookup) error {
+	keys := make([]string, len(ls))
+	for i, l := range ls {
+		keys[i] = l.key
+	}
+	found, err := postgres.ByIdempotencyKeys(ctx, s.Pool, keys)
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		l.err = order.ErrNotFound
+		if p, ok := found[l.key]; ok {
+			l.order, l.hash, l.err = p.Order, p.RequestHash, nil
+		}
+	}
+	return nil
 }
 
 // price builds the order from the catalog read model.

@@ -47,8 +47,10 @@ type Saga struct {
 	// Waiter, when set, is handed the orders that end here, for the long
 	// polls waiting on them.
 	Waiter *Waiter
-	// committer group-commits new orders.
-	committer committer
+	// committer group-commits new orders; lookups looks up the
+	// idempotency keys of new requests together.
+	committer grouper[*placement]
+	lookups   grouper[*keyLookup]
 }
 
 // InFlight counts the sagas in flight of the whole deployment, for the
