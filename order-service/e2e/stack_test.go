@@ -337,6 +337,9 @@ func (s *stack) item(id string, priceCents, quantity int64) {
 	s.waitCatalog(id, quantity)
 }
 
+// gateReads is two of the sold-out gate's catalog reads.
+const gateReads = 100 * time.Millisecond
+
 func (s *stack) waitCatalog(id string, available int64) {
 	s.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -344,6 +347,10 @@ func (s *stack) waitCatalog(id string, available int64) {
 		var n int64
 		err := s.dbs["order"].Pool.QueryRow(context.Background(), `SELECT available FROM catalog WHERE item_id = $1`, id).Scan(&n)
 		if err == nil && n == available {
+			// order-service's sold-out gate reads the catalog again every
+			// 50 ms (README: it may be that far behind): wait out two reads,
+			// or an order placed now may still be refused as out of stock.
+			time.Sleep(gateReads)
 			return
 		}
 		if time.Now().After(deadline) {
