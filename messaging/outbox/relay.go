@@ -160,12 +160,8 @@ func (r *Relay) Run(ctx context.Context) error {
 			// over rather than the instance whose connection just broke.
 			attempt, wait = 1, 2*r.cfg.RetryInterval
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if retry.Wait(ctx, wait) != nil {
 			return nil
-		case <-t.C:
 		}
 	}
 	return nil
@@ -223,12 +219,8 @@ func (r *Relay) acquire(ctx context.Context, conn *pgx.Conn) error {
 		if ok {
 			return nil
 		}
-		t := time.NewTimer(r.cfg.RetryInterval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := retry.Wait(ctx, r.cfg.RetryInterval); err != nil {
+			return err
 		}
 	}
 }
@@ -247,14 +239,8 @@ func (r *Relay) publishLoop(ctx context.Context, l *lease) error {
 		// Under load notifications come faster than passes are worth
 		// making: wait out the rest of minPass since the last one, so
 		// that each pass publishes (and marks, and commits) more rows.
-		if wait := minPass - time.Since(lastPass); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil
-			case <-t.C:
-			}
+		if wait := minPass - time.Since(lastPass); wait > 0 && retry.Wait(ctx, wait) != nil {
+			return nil
 		}
 		lastPass = time.Now()
 		res, err := r.relayBatch(ctx, l)

@@ -37,7 +37,13 @@ func (b Backoff) Delay(attempt int) time.Duration {
 // Sleep waits for Delay(attempt) or until ctx is done, returning ctx.Err()
 // in the latter case.
 func (b Backoff) Sleep(ctx context.Context, attempt int) error {
-	t := time.NewTimer(b.Delay(attempt))
+	return Wait(ctx, b.Delay(attempt))
+}
+
+// Wait waits for d or until ctx is done, returning ctx.Err() in the
+// latter case.
+func Wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
