@@ -24,28 +24,23 @@ type row struct {
 
 // batchResult is what one pass of the relay did.
 type batchResult struct {
-	read     int  // rows read, ready to publish
+	read     int  // rows read, all ready to publish
 	done     int  // rows the broker acknowledged
 	setAside int  // rows set aside: the broker refuses them for good
-	retry    bool // some rows failed for a passing reason and stay queued
-	heldBack bool // rows wait for an older transaction
-	// blocker is the transaction id of the first row held back: the rows
-	// from it on wait until every transaction up to it has ended.
-	blocker string
+	retry    bool // some rows failed for a passing reason and go out again
 }
 
-// relayBatch publishes the ready prefix of the unpublished rows, marks
-// what the broker took as published and sets aside what it refuses for
-// good, so that one bad row never holds the rows behind it.
+// relayBatch publishes the rows above the relay's position, sets aside
+// what the broker refuses for good, so that one bad row never holds the
+// rows behind it, and moves the position past the rows dealt with.
 func (r *Relay) relayBatch(ctx context.Context, l *lease) (batchResult, error) {
 	t0 := time.Now()
-	batch, blocker, err := r.readBatch(ctx, l)
-	heldBack := blocker != ""
+	batch, err := r.readBatch(ctx, l)
 	if err != nil || len(batch) == 0 {
-		r.cfg.Logger.Debug("relay pass", "ready", 0, "held_back", heldBack, "read_ms", ms(time.Since(t0)))
-		return batchResult{heldBack: heldBack, blocker: blocker}, err
+		r.cfg.Logger.Debug("relay pass", "ready", 0, "read_ms", ms(time.Since(t0)))
+		return batchResult{}, err
 	}
-	res := batchResult{read: len(batch), heldBack: heldBack, blocker: blocker}
+	res := batchResult{read: len(batch)}
 	t1 := time.Now()
 	out, err := r.send(ctx, l, batch)
 	if err != nil {
@@ -53,21 +48,16 @@ func (r *Relay) relayBatch(ctx context.Context, l *lease) (batchResult, error) {
 	}
 	t2 := time.Now()
 	defer func() {
-		r.cfg.Logger.Debug("relay pass", "ready", len(batch), "held_back", heldBack, "read_ms", ms(t1.Sub(t0)),
+		r.cfg.Logger.Debug("relay pass", "ready", len(batch), "read_ms", ms(t1.Sub(t0)),
 			"publish_ms", ms(t2.Sub(t1)), "mark_ms", ms(time.Since(t2)))
 	}()
-	if len(out.published) > 0 {
-		// A row is published once its id has left the queue (and it was
-		// not set aside): the row itself is not written again.
-		if err := l.exec(ctx, `DELETE FROM outbox_pending WHERE id = ANY($1)`, out.published); err != nil {
-			return res, fmt.Errorf("mark published: %w", err)
+	r.position = advance(r.position, batch, out)
+	if len(out.refused) > 0 || time.Since(r.recordedAt) >= r.cfg.RecordInterval {
+		if err := r.record(ctx, l, out.refused); err != nil {
+			return res, err
 		}
 	}
-	if err := r.setAside(ctx, l, out.refused); err != nil {
-		return res, err
-	}
 	res.done, res.setAside, res.retry = len(out.published), len(out.refused), out.retry
-	r.sinceVacuum += res.done + res.setAside
 	if r.cfg.OnPublished != nil && res.done > 0 {
 		r.cfg.OnPublished(res.done)
 	}
@@ -77,61 +67,60 @@ func (r *Relay) relayBatch(ctx context.Context, l *lease) (batchResult, error) {
 	return res, nil
 }
 
-// readBatch reads the ready prefix of the queue: rows up to the first one
-// whose transaction may still be followed by an older one. Rows past it
-// come back without their payload, only to say that something is held
-// back: blocker is the transaction id of the first of them ("" if none).
-func (r *Relay) readBatch(ctx context.Context, l *lease) (batch []row, blocker string, err error) {
+// advance returns the position after a pass over batch, which starts just
+// above from: the last row of the longest run of rows that were published
+// or set aside. A row the broker failed for a passing reason stops it, and
+// the rows behind that one, published or not, go out again next pass.
+func advance(from int64, batch []row, out sent) int64 {
+	published := make(map[int64]bool, len(out.published))
+	for _, id := range out.published {
+		published[id] = true
+	}
+	to := from
+	for _, rw := range batch {
+		if _, refused := out.refused[rw.id]; !published[rw.id] && !refused {
+			break
+		}
+		to = rw.id
+	}
+	return to
+}
+
+// readBatch reads up to a batch of the rows above the relay's position,
+// all of them committed and ready (see the package comment), skipping rows
+// set aside before an operator retried them.
+func (r *Relay) readBatch(ctx context.Context, l *lease) (batch []row, err error) {
 	r.scans.Add(1)
 	err = l.query(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		batch, blocker = nil, ""
-		rows, err := conn.Query(ctx, `
-			SELECT id, ready, CASE WHEN ready THEN topic END, CASE WHEN ready THEN key END,
-			       CASE WHEN ready THEN value END, CASE WHEN ready THEN headers END, txid::text
-			FROM (SELECT o.id, o.txid, o.topic, o.key, o.value, o.headers,
-			             bool_and(o.txid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))) OVER (ORDER BY p.id) AS ready
-			      FROM (SELECT id FROM outbox_pending ORDER BY id LIMIT $1) p JOIN outbox o ON o.id = p.id) ranked
-			ORDER BY id`, r.cfg.BatchSize)
+		rows, err := conn.Query(ctx, `SELECT id, topic, key, value, headers FROM outbox
+			WHERE id > $1 AND failed_at IS NULL ORDER BY id LIMIT $2`, r.position, r.cfg.BatchSize)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
+		batch, err = pgx.CollectRows(rows, func(rs pgx.CollectableRow) (row, error) {
 			var rw row
-			var ready bool
-			var topic, key *string
-			var txid string
-			if err := rows.Scan(&rw.id, &ready, &topic, &key, &rw.value, &rw.headers, &txid); err != nil {
-				return err
-			}
-			if !ready {
-				blocker = txid
-				break
-			}
-			rw.topic, rw.key = *topic, *key
-			batch = append(batch, rw)
-		}
-		return rows.Err()
+			err := rs.Scan(&rw.id, &rw.topic, &rw.key, &rw.value, &rw.headers)
+			return rw, err
+		})
+		return err
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("select rows: %w", err)
+		return nil, fmt.Errorf("select rows: %w", err)
 	}
-	return batch, blocker, nil
+	return batch, nil
 }
 
-// released reports whether every transaction up to blocker has ended, so
-// that the rows it held back may be ready: a check that reads no table,
-// made on each wake-up while rows wait, in place of reading the queue.
-func (r *Relay) released(ctx context.Context, l *lease, blocker string) (bool, error) {
-	var done bool
-	r.checks.Add(1)
+// readPosition reads how far the relay has published, as a new leader
+// starts.
+func (r *Relay) readPosition(ctx context.Context, l *lease) error {
 	err := l.query(ctx, func(ctx context.Context, conn *pgx.Conn) error {
-		return conn.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8`, blocker).Scan(&done)
+		return conn.QueryRow(ctx, `SELECT published_to FROM outbox_relay`).Scan(&r.position)
 	})
 	if err != nil {
-		return false, fmt.Errorf("check held-back rows: %w", err)
+		return fmt.Errorf("read the relay's position: %w", err)
 	}
-	return done, nil
+	r.recorded, r.recordedAt = r.position, time.Now()
+	return nil
 }
 
 // sent sorts a batch's rows by what the broker said.
@@ -259,23 +248,28 @@ func toMessage(rw row) (kafka.Message, error) {
 	return m, nil
 }
 
-// setAside takes refused rows out of the queue and records why, so that
-// the rows behind them go out; RetryFailed puts them back.
-func (r *Relay) setAside(ctx context.Context, l *lease, refused map[int64]string) error {
-	if len(refused) == 0 {
-		return nil
-	}
+// record stores the relay's position and sets aside the rows the broker
+// refuses, with why, in one statement: the rows behind them go out and
+// RetryFailed queues them again. A position never moves back, should a
+// deposed leader record after its successor.
+func (r *Relay) record(ctx context.Context, l *lease, refused map[int64]string) error {
 	ids, why := make([]int64, 0, len(refused)), make([]string, 0, len(refused))
 	for id, e := range refused {
 		ids, why = append(ids, id), append(why, e)
 		r.cfg.Logger.Error("outbox row set aside: the broker refuses it", "component", "outbox-relay", "row", id, "err", e)
 	}
-	err := l.exec(ctx, `WITH gone AS (DELETE FROM outbox_pending WHERE id = ANY($1))
-		UPDATE outbox o SET failed_at = now(), error = f.error
-		FROM unnest($1::bigint[], $2::text[]) AS f(id, error) WHERE o.id = f.id`, ids, why)
-	if err != nil {
-		return fmt.Errorf("set aside: %w", err)
+	if r.position == r.recorded && len(ids) == 0 {
+		r.recordedAt = time.Now()
+		return nil
 	}
+	err := l.exec(ctx, `WITH aside AS (
+			UPDATE outbox o SET failed_at = now(), error = f.error
+			FROM unnest($2::bigint[], $3::text[]) AS f(id, error) WHERE o.id = f.id)
+		UPDATE outbox_relay SET published_to = greatest(published_to, $1)`, r.position, ids, why)
+	if err != nil {
+		return fmt.Errorf("record the relay's position: %w", err)
+	}
+	r.recorded, r.recordedAt = r.position, time.Now()
 	return nil
 }
 

@@ -1,12 +1,16 @@
 // Package outbox writes messages into the caller's transaction and relays
 // committed rows to Kafka: the transactional outbox of SPEC section 7.
 //
-// Rows are published in id order, and only while every transaction that
-// could still add a lower id has finished: a row is eligible when its
-// transaction id is below the snapshot's xmin
-// (pg_snapshot_xmin(pg_current_snapshot())), and the relay stops at the
-// first row that is not, so a transaction that commits late is never
-// skipped and never overtaken.
+// A writer takes a transaction-scoped advisory lock (WriterLock) just
+// before it inserts its rows and holds it until it commits or rolls back,
+// so row ids are handed out in commit order: while a writer is open no row
+// above its ids exists, and every row a snapshot shows above the relay's
+// position is committed with all the rows below it. The relay therefore
+// publishes in id order, which is commit order (per key and overall),
+// never skips a row that commits late, and only remembers how far it got
+// (outbox_relay.published_to); a message costs one insert. In a consumer's
+// batch the rows are inserted just before the commit (see Write), so the
+// lock is held for the insert and the commit only.
 package outbox
 
 import (
@@ -24,6 +28,11 @@ import (
 // Channel is the LISTEN/NOTIFY channel that wakes the relay.
 const Channel = "outbox"
 
+// WriterLock is the transaction-scoped advisory lock every writer holds
+// from its insert to its commit, which puts the ids in commit order.
+// Another key than the relay's election lock (RelayConfig.LockKey).
+const WriterLock int64 = 0x6f7574777269 // "outwri"
+
 // Record is one message to publish.
 type Record struct {
 	Topic   string
@@ -33,9 +42,11 @@ type Record struct {
 	Headers map[string]string
 }
 
-// Write inserts records into tx, and their ids into the relay's queue, in
-// one statement, and notifies the relay when tx commits. The traceparent
-// header continues the trace carried by ctx.
+// Write takes WriterLock, inserts records into tx in one statement and
+// notifies the relay when tx commits. The traceparent header continues the
+// trace carried by ctx. Without hooks (below) the lock is held from here to
+// the end of tx, and later outbox writers of the database wait for it:
+// write last, just before the commit, and keep the transaction short.
 //
 // In a transaction whose context carries postgres.TxHooks (a consumer's
 // batch, say), Write keeps the records and inserts them, with every other
@@ -58,7 +69,8 @@ func Write(ctx context.Context, tx pgx.Tx, records ...Record) error {
 }
 
 // Queue adds what Write does to batch, for a caller that sends it with
-// statements of its own in one round trip.
+// statements of its own in one round trip: queue it last, after the
+// statements that lock rows, since WriterLock is held until the commit.
 func Queue(ctx context.Context, batch *pgx.Batch, records ...Record) error {
 	if len(records) == 0 {
 		return nil
@@ -110,12 +122,12 @@ func (rs *rows) append(more rows) {
 }
 
 func (rs rows) queue(batch *pgx.Batch) {
+	// The lock comes first: ids are drawn by the insert. The notification
+	// is delivered at the commit, whatever its place in the transaction.
+	batch.Queue(`SELECT pg_advisory_xact_lock($1), pg_notify($2, '')`, WriterLock, Channel)
 	// unnest yields the records in order, so their ids follow it.
-	batch.Queue(`WITH rows AS (
-			INSERT INTO outbox (topic, key, value, headers)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[]) RETURNING id)
-		INSERT INTO outbox_pending SELECT id FROM rows`, rs.topics, rs.keys, rs.values, rs.headers)
-	batch.Queue(`SELECT pg_notify($1, '')`, Channel)
+	batch.Queue(`INSERT INTO outbox (topic, key, value, headers)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[])`, rs.topics, rs.keys, rs.values, rs.headers)
 }
 
 func (rs rows) write(ctx context.Context, tx pgx.Tx) error {

@@ -142,8 +142,8 @@ func TestRelayPublishesCommittedRowsInOrderAndNeverRolledBackOnes(t *testing.T) 
 		t.Fatal(err)
 	}
 
-	// Hold a transaction with the earlier row of key "late" open while a
-	// later row of the same key commits.
+	// Hold a transaction with the earlier row of key "late" open: the
+	// later row of that key, and the rows of other keys, wait for it.
 	held, err := db.Pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -152,10 +152,14 @@ func TestRelayPublishesCommittedRowsInOrderAndNeverRolledBackOnes(t *testing.T) 
 	if err := outbox.Write(ctx, held, record(t, "late", 1)); err != nil {
 		t.Fatal(err)
 	}
-	write(t, db.Pool, "late", 2)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := tryWrite(db.Pool, "late", 2); err != nil {
+			t.Error(err)
+		}
+	})
 
 	// Concurrent writers on other keys, each key written in sequence.
-	var wg sync.WaitGroup
 	want := map[string]int{"late": 2}
 	for w := range 4 {
 		key := fmt.Sprintf("k%d", w)
@@ -169,17 +173,17 @@ func TestRelayPublishesCommittedRowsInOrderAndNeverRolledBackOnes(t *testing.T) 
 			}
 		})
 	}
+	// The pool's four connections: the open writer and three waiting.
+	waitWriters(t, db, 3)
 	startRelay(t, ctx, db.URL, writer(t, b))
-	wg.Wait()
-
 	waitScanned(t, db)
-	early := seqsByKey(t, b.ReadAll(t, events, 0, 5*time.Second))
-	if len(early["late"]) != 0 {
-		t.Fatalf("rows of key late published while an earlier row's transaction was open: %v", early["late"])
+	if early := seqsByKey(t, b.ReadAll(t, events, 0, 2*time.Second)); len(early) != 0 {
+		t.Fatalf("rows published while the first writer was open: %v", early)
 	}
 	if err := held.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
+	wg.Wait()
 	total := 2 + 4*40
 	got := seqsByKey(t, b.ReadAll(t, events, total, 10*time.Second))
 	assertInOrder(t, got, want)
@@ -292,16 +296,16 @@ func TestPurgeRemovesOnlyOldPublishedRows(t *testing.T) {
 	for seq := 1; seq <= 4; seq++ {
 		write(t, db.Pool, "k", seq)
 	}
-	// Row 1: old and published; row 2: old, never published; row 3: recent
-	// and published; row 4: recent, unpublished; row 5: old, set aside.
+	// Rows 1 to 3 are published (or set aside); 4 and 5 are not. Row 1:
+	// old; 2: recent; 3: old, set aside; 4: old; 5: recent.
 	write(t, db.Pool, "k", 5)
 	_, err := db.Pool.Exec(ctx, `UPDATE outbox SET
-		created_at = CASE WHEN headers->>'seq' IN ('1', '2', '5') THEN now() - interval '8 days' ELSE created_at END,
-		failed_at = CASE WHEN headers->>'seq' = '5' THEN now() END`)
+		created_at = CASE WHEN headers->>'seq' IN ('1', '3', '4') THEN now() - interval '8 days' ELSE created_at END,
+		failed_at = CASE WHEN headers->>'seq' = '3' THEN now() END`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Pool.Exec(ctx, `DELETE FROM outbox_pending WHERE id IN (SELECT id FROM outbox WHERE headers->>'seq' IN ('1', '3', '5'))`); err != nil {
+	if _, err := db.Pool.Exec(ctx, `UPDATE outbox_relay SET published_to = (SELECT id FROM outbox WHERE headers->>'seq' = '3')`); err != nil {
 		t.Fatal(err)
 	}
 	n, err := outbox.Purge(ctx, db.Pool, 7*24*time.Hour)
@@ -316,28 +320,32 @@ func TestPurgeRemovesOnlyOldPublishedRows(t *testing.T) {
 		t.Errorf("rows left %s, want 2,3,4,5", left)
 	}
 	st, err := outbox.ReadStatus(ctx, db.Pool)
-	if err != nil || st.Unpublished != 2 || st.OldestAge < 7*24*time.Hour {
-		t.Errorf("status %+v (%v), want 2 unpublished, the oldest 8 days old", st, err)
+	if err != nil || st.Unpublished != 2 || st.OldestAge < 7*24*time.Hour || st.Failed != 1 {
+		t.Errorf("status %+v (%v), want 2 unpublished, the oldest 8 days old, and 1 set aside", st, err)
 	}
 }
 
-// waitScanned waits until the relay has looked at the queue after this
-// call: its session (application_name outbox-relay) started a scan, or a
-// check of whether held-back rows are ready, since then.
+// waitScanned waits until the relay has read the outbox after this call:
+// its session (application_name outbox-relay) started a read since then.
 // A check that the relay held something back can then trust that the
 // relay did look.
 func waitScanned(t *testing.T, db *testdb.DB) {
 	t.Helper()
 	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
 	var since time.Time
-	if err := db.Pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&since); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&since); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var scanned bool
-		err := db.Pool.QueryRow(ctx, `SELECT coalesce(bool_or(query_start > $1), false) FROM pg_stat_activity
-			WHERE application_name = 'outbox-relay' AND datname = current_database() AND (query LIKE '%FROM outbox_pending ORDER BY id%' OR query LIKE '%pg_snapshot_xmin(pg_current_snapshot()) >%')`,
+		err := conn.QueryRow(ctx, `SELECT coalesce(bool_or(query_start > $1), false) FROM pg_stat_activity
+			WHERE application_name = 'outbox-relay' AND datname = current_database() AND query LIKE '%FROM outbox%WHERE id > $1%'`,
 			since).Scan(&scanned)
 		if err != nil {
 			t.Fatal(err)
@@ -346,18 +354,49 @@ func waitScanned(t *testing.T, db *testdb.DB) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the relay did not read the queue within 10s")
+			t.Fatal("the relay did not read the outbox within 10s")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// A transaction that took its id first may commit after an older
-// transaction (one with a lower transaction id) commits a higher id: the
-// older row is ready while the first one is still invisible. The relay
-// must publish it anyway once it commits, never skip it. (A relay that
-// only remembers how far it has published, in id order, loses it.)
-func TestRowThatTookItsIdFirstButCommitsLastIsPublished(t *testing.T) {
+// waitWriters waits until n sessions of the test's database wait for an
+// advisory lock: writers queued behind an open one. It looks on a
+// connection of its own, since the writers may hold every one of the pool's.
+func waitWriters(t *testing.T, db *testdb.DB, n int) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+			WHERE locktype = 'advisory' AND NOT granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writers wait for the outbox lock after 10s, want %d", waiting, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// An older transaction (one with a lower transaction id) that writes
+// after a younger one has written waits for the younger one's commit, so
+// its row takes the higher id: ids follow commits, and the relay, which
+// only remembers how far it has published, never skips the row that
+// commits last. (Ordered by transaction id instead, the older row would go
+// first, though it committed second.)
+func TestAWriterWaitsForTheOneBeforeSoIdsFollowCommits(t *testing.T) {
 	db := testdb.New(t, migrate)
 	b := testbroker.New(t, 1, events)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -375,25 +414,22 @@ func TestRowThatTookItsIdFirstButCommitsLastIsPublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer younger.Rollback(ctx)
-	if err := outbox.Write(ctx, younger, record(t, "young", 1)); err != nil { // takes the lower id
+	if err := outbox.Write(ctx, younger, record(t, "k", 1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := outbox.Write(ctx, older, record(t, "old", 1)); err != nil { // takes the higher id
+	startRelay(t, ctx, db.URL, writer(t, b))
+	wrote, second := make(chan error, 1), record(t, "k", 2)
+	go func() { wrote <- outbox.Write(ctx, older, second) }()
+	waitWriters(t, db, 1)
+	waitScanned(t, db)
+	if err := younger.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-wrote; err != nil {
 		t.Fatal(err)
 	}
 	if err := older.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	startRelay(t, ctx, db.URL, writer(t, b))
-	if got := seqsByKey(t, b.ReadAll(t, events, 1, 10*time.Second)); len(got["old"]) != 1 {
-		t.Fatalf("the older transaction's row was not published: %v", got)
-	}
-	waitScanned(t, db)
-	if err := younger.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	got := seqsByKey(t, b.ReadAll(t, events, 2, 10*time.Second))
-	if len(got["young"]) != 1 {
-		t.Errorf("the row of the transaction that committed last was skipped: %v", got)
-	}
+	assertInOrder(t, seqsByKey(t, b.ReadAll(t, events, 2, 10*time.Second)), map[string]int{"k": 2})
 }

@@ -19,7 +19,7 @@ func Purge(ctx context.Context, pool *pgxpool.Pool, retention time.Duration) (in
 	for {
 		tag, err := pool.Exec(ctx, `DELETE FROM outbox WHERE id IN (
 			SELECT o.id FROM outbox o WHERE o.created_at < now() - make_interval(secs => $1) AND o.failed_at IS NULL
-				AND NOT EXISTS (SELECT FROM outbox_pending p WHERE p.id = o.id) LIMIT $2)`,
+				AND o.id <= (SELECT published_to FROM outbox_relay) LIMIT $2)`,
 			retention.Seconds(), purgeChunk)
 		if err != nil {
 			return total, fmt.Errorf("outbox: purge: %w", err)

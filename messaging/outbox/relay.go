@@ -53,6 +53,13 @@ type RelayConfig struct {
 	// larger row is set aside without being sent. Default
 	// broker.MaxBatchBytes, which the services' writers allow.
 	MaxMessageBytes int
+	// RecordInterval is how often the leader stores how far it has
+	// published while it publishes: a pass costs no write of its own, and
+	// a leader that dies unannounced leaves at most this much to publish
+	// again (delivery is at least once; consumers' inboxes drop the
+	// copies). A leader that stops cleanly stores it as it goes. Default
+	// 100ms.
+	RecordInterval time.Duration
 	// Lease bounds how long after its last round trip to the database the
 	// leader may still publish: every query runs within it, a batch is
 	// published only while it lasts and with a deadline at its end. The
@@ -86,6 +93,9 @@ func (c *RelayConfig) setDefaults() {
 	if c.Lease <= 0 {
 		c.Lease = 5 * time.Second
 	}
+	if c.RecordInterval <= 0 {
+		c.RecordInterval = 100 * time.Millisecond
+	}
 }
 
 // Validate reports a missing database URL or publisher.
@@ -103,17 +113,19 @@ func (c *RelayConfig) Validate() error {
 // run against one database; only the holder of the advisory lock publishes.
 type Relay struct {
 	cfg RelayConfig
-	// sinceVacuum counts rows marked since the queue was last vacuumed.
-	sinceVacuum int
+	// position is the id up to which every row was published or set
+	// aside, as the leader knows it; recorded is the position last stored
+	// (outbox_relay.published_to), at recordedAt.
+	position, recorded int64
+	recordedAt         time.Time
 	// failures counts consecutive passes in which the broker failed rows.
 	failures int
 	// lastOK is when (Unix nanoseconds) the relay last did its job: a
 	// pass that left nothing to retry, or, as a follower, a lock attempt.
 	lastOK  atomic.Int64
 	lastErr atomic.Value // string
-	// scans counts the queue reads, checks the checks of whether held-back
-	// rows may be ready, for tests of the relay's pacing.
-	scans, checks atomic.Int64
+	// scans counts the reads of the outbox, for tests of the relay's pacing.
+	scans atomic.Int64
 }
 
 // NewRelay validates cfg and returns a relay ready to Run.
@@ -193,6 +205,9 @@ func (r *Relay) lead(ctx context.Context, log *slog.Logger) (led bool, err error
 	if err := l.exec(ctx, "LISTEN "+Channel); err != nil {
 		return true, fmt.Errorf("listen: %w", err)
 	}
+	if err := r.readPosition(ctx, l); err != nil {
+		return true, err
+	}
 	return true, r.publishLoop(ctx, l)
 }
 
@@ -226,19 +241,15 @@ func (r *Relay) acquire(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // publishLoop relays batches back to back while rows are ready, then waits
-// for a notification, the poll interval, or a recheck when rows exist that
-// an open transaction still holds back. Rechecks start after a few
-// milliseconds and back off towards the poll interval while the same
-// transaction keeps them back (an idle session left open, say), so that a
-// long transaction elsewhere does not make the relay query in a loop.
+// for a notification or the poll interval; after the broker failed some
+// rows it waits a growing backoff instead.
 func (r *Relay) publishLoop(ctx context.Context, l *lease) error {
-	lastVacuum := time.Now()
-	recheck := heldBackRecheck
+	defer r.recordOnLeaving(l)
 	var lastPass time.Time
 	for ctx.Err() == nil {
 		// Under load notifications come faster than passes are worth
 		// making: wait out the rest of minPass since the last one, so
-		// that each pass publishes (and marks, and commits) more rows.
+		// that each pass publishes (and records, and commits) more rows.
 		if wait := minPass - time.Since(lastPass); wait > 0 && retry.Wait(ctx, wait) != nil {
 			return nil
 		}
@@ -247,95 +258,80 @@ func (r *Relay) publishLoop(ctx context.Context, l *lease) error {
 		if err != nil {
 			return err
 		}
-		if !res.retry {
-			r.healthy()
-		} else {
-			r.lastErr.Store("the broker fails some rows; retrying")
-		}
-		if r.sinceVacuum >= vacuumEvery || (r.sinceVacuum > 0 && time.Since(lastVacuum) > 10*time.Second) {
-			// The queue's dead entries would otherwise pile up until the
-			// next autovacuum, and every scan starts by walking them.
-			if err := l.exec(ctx, "VACUUM outbox_pending"); err != nil {
-				return fmt.Errorf("vacuum queue: %w", err)
-			}
-			r.sinceVacuum, lastVacuum = 0, time.Now()
-		}
 		wait := r.cfg.PollInterval
-		switch {
-		case res.retry:
+		if res.retry {
 			// The broker failed some rows for a passing reason: try them
 			// again soon, without hammering it.
+			r.lastErr.Store("the broker fails some rows; retrying")
 			r.failures++
 			wait = retry.Default.Delay(r.failures)
-		case res.done > 0 || res.setAside > 0:
-			r.failures, recheck = 0, heldBackRecheck
+		} else {
+			r.healthy()
+			r.failures = 0
 			if res.read == r.cfg.BatchSize {
 				continue
 			}
-			if res.heldBack {
-				wait = recheck
-			}
-		case res.heldBack:
-			wait = recheck
-			recheck = min(2*recheck, r.cfg.PollInterval)
-		default:
-			recheck = heldBackRecheck
 		}
-		if res.heldBack && !res.retry {
-			// Rows wait for an older transaction: until it ends, a wake-up
-			// (another commit's notification, the recheck) costs a check
-			// of the snapshot, not a read of the queue.
-			if err := r.awaitRelease(ctx, l, res.blocker, wait); err != nil {
+		if err := r.idle(ctx, l, wait); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idle waits for a notification for up to wait, storing the position once
+// its record interval is up if it moved meanwhile.
+func (r *Relay) idle(ctx context.Context, l *lease, wait time.Duration) error {
+	if r.position != r.recorded {
+		due := r.cfg.RecordInterval - time.Since(r.recordedAt)
+		if due >= wait {
+			_, err := waitNotification(ctx, l.conn, wait)
+			return err
+		}
+		if due > 0 {
+			woken, err := waitNotification(ctx, l.conn, due)
+			if err != nil || woken {
 				return err
 			}
-			continue
+			wait -= due
 		}
-		if err := waitNotification(ctx, l.conn, wait); err != nil {
+		if err := r.record(ctx, l, nil); err != nil {
 			return err
 		}
 	}
-	return nil
+	_, err := waitNotification(ctx, l.conn, wait)
+	return err
 }
 
-// awaitRelease waits until every transaction up to blocker has ended,
-// checking on each notification and after wait, which doubles up to the
-// poll interval while nothing changes.
-func (r *Relay) awaitRelease(ctx context.Context, l *lease, blocker string, wait time.Duration) error {
-	for ctx.Err() == nil {
-		if err := waitNotification(ctx, l.conn, wait); err != nil {
-			return err
-		}
-		done, err := r.released(ctx, l, blocker)
-		if err != nil || done {
-			return err
-		}
-		r.healthy()
-		wait = min(2*wait, r.cfg.PollInterval)
+// recordOnLeaving stores the position as a leader steps down, when it
+// still can, so that a clean stop leaves nothing to publish again.
+func (r *Relay) recordOnLeaving(l *lease) {
+	if r.position == r.recorded {
+		return
 	}
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := r.record(ctx, l, nil); err != nil {
+		r.cfg.Logger.Debug("relay position not stored on leaving", "component", "outbox-relay", "err", err)
+	}
 }
-
-// vacuumEvery is how many published rows make the leader vacuum the queue.
-const vacuumEvery = 5000
 
 // minPass is the least time between two passes of the relay: at a few
 // rows a second every row goes out at once, under load rows gather for
 // up to this long.
 const minPass = 2 * time.Millisecond
 
-// heldBackRecheck is how soon the relay first looks again at rows that an
-// open transaction holds back: that transaction may commit without notifying.
-const heldBackRecheck = 5 * time.Millisecond
-
-func waitNotification(ctx context.Context, conn *pgx.Conn, d time.Duration) error {
+// waitNotification waits up to d for a notification and reports whether
+// one came.
+func waitNotification(ctx context.Context, conn *pgx.Conn, d time.Duration) (bool, error) {
 	wctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	_, err := conn.WaitForNotification(wctx)
 	if err != nil && wctx.Err() != nil {
-		return nil // timed out or cancelled: both end the wait normally
+		return false, nil // timed out or cancelled: both end the wait normally
 	}
 	if err != nil {
-		return fmt.Errorf("wait for notification: %w", err)
+		return false, fmt.Errorf("wait for notification: %w", err)
 	}
-	return nil
+	return true, nil
 }

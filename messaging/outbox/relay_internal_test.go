@@ -58,36 +58,53 @@ func TestRelaySessionIsDroppedByTheServerSoonAfterItsClientVanishes(t *testing.T
 	}
 }
 
-// A transaction left open elsewhere (an idle psql session, say) holds the
-// rows written after it back; the relay must look again now and then, not
-// every few milliseconds while it lasts.
-func TestRelayBacksOffWhileAnOpenTransactionHoldsRowsBack(t *testing.T) {
+// recorder keeps the keys of what it was given, in order.
+type recorder struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (r *recorder) WriteMessages(_ context.Context, msgs ...kafka.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range msgs {
+		r.keys = append(r.keys, string(m.Key))
+	}
+	return nil
+}
+
+func (r *recorder) published() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.keys...)
+}
+
+// A writer left open elsewhere (an idle psql session, say) holds the
+// writers after it back, not the relay: the relay has nothing to look at
+// until it commits, and must not poll in a loop meanwhile.
+func TestRelayWaitsQuietlyWhileAnOpenWriterHoldsTheNextBack(t *testing.T) {
 	db := testdb.New(t, migrateMessaging)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	idle, err := db.Pool.Begin(ctx)
+	write := func(tx pgx.Tx, key string) error {
+		m, err := envelope.New("test.event", key, map[string]int{"seq": 1})
+		if err != nil {
+			return err
+		}
+		return Write(ctx, tx, Record{Topic: "events", Key: key, Message: m})
+	}
+	open, err := db.Pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer idle.Rollback(ctx)
-	if _, err := idle.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
+	defer open.Rollback(ctx)
+	if err := write(open, "first"); err != nil {
 		t.Fatal(err)
 	}
-	tx, err := db.Pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := envelope.New("test.event", "k", map[string]int{"seq": 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Write(ctx, tx, Record{Topic: "events", Key: "k", Message: m}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r, err := NewRelay(RelayConfig{DatabaseURL: db.URL, Publisher: discard{}, PollInterval: time.Second})
+	next := make(chan error, 1)
+	go func() { next <- pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return write(tx, "next") }) }()
+	p := &recorder{}
+	r, err := NewRelay(RelayConfig{DatabaseURL: db.URL, Publisher: p, PollInterval: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,18 +112,104 @@ func TestRelayBacksOffWhileAnOpenTransactionHoldsRowsBack(t *testing.T) {
 	wg.Go(func() { _ = r.Run(ctx) })
 	defer wg.Wait()
 	defer cancel()
-	time.Sleep(3 * time.Second)
-	// The queue is read once; then the relay checks whether the open
-	// transaction has ended, at 5, 10, 20 … ms up to the 1s poll
-	// interval: about a dozen checks in 3s; a fixed 5 ms recheck makes
-	// hundreds.
-	if got := r.scans.Load(); got != 1 {
-		t.Errorf("relay read the queue %d times in 3s while one transaction held its only row back, want once", got)
+	time.Sleep(2 * time.Second)
+	select {
+	case err := <-next:
+		t.Fatalf("a writer went ahead while an earlier one was open (err %v)", err)
+	default:
 	}
-	if got := r.checks.Load(); got > 30 {
-		t.Errorf("relay checked %d times in 3s whether the held-back row was ready", got)
+	// One read as it takes the lead, then one per poll interval: a few.
+	if got := r.scans.Load(); got < 1 || got > 4 {
+		t.Errorf("relay read the outbox %d times in 2s while nothing was committed, want 1 to 4", got)
 	}
-	if got := r.checks.Load(); got < 3 {
-		t.Errorf("relay checked %d times in 3s whether the held-back row was ready: it must keep looking", got)
+	if got := p.published(); len(got) != 0 {
+		t.Fatalf("published %v before anything committed", got)
+	}
+	if err := open.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-next; err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(p.published()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := p.published(); len(got) != 2 || got[0] != "first" || got[1] != "next" {
+		t.Errorf("published %v, want [first next]: commit order", got)
+	}
+}
+
+// A pass stores no position of its own: the leader stores it once its
+// record interval is up, and as it steps down, so that a clean stop leaves
+// nothing to publish again.
+func TestRelayRecordsItsPositionEveryIntervalAndWhenItStops(t *testing.T) {
+	db := testdb.New(t, migrateMessaging)
+	ctx := context.Background()
+	stored := func() (pos, last int64) {
+		t.Helper()
+		if err := db.Pool.QueryRow(ctx, `SELECT published_to, (SELECT max(id) FROM outbox) FROM outbox_relay`).Scan(&pos, &last); err != nil {
+			t.Fatal(err)
+		}
+		return pos, last
+	}
+	write := func(n int) {
+		t.Helper()
+		for range n {
+			m, err := envelope.New("test.event", "k", map[string]int{"seq": 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+				return Write(ctx, tx, Record{Topic: "events", Key: "k", Message: m})
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	run := func(interval time.Duration) (published *recorder, stop func()) {
+		p := &recorder{}
+		r, err := NewRelay(RelayConfig{DatabaseURL: db.URL, Publisher: p, RecordInterval: interval})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = r.Run(rctx) })
+		return p, func() { cancel(); wg.Wait() }
+	}
+	waitPublished := func(p *recorder, n int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for len(p.published()) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("published %d rows in 5s, want %d", len(p.published()), n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	write(5)
+	p, stop := run(time.Hour)
+	waitPublished(p, 5)
+	time.Sleep(200 * time.Millisecond)
+	if pos, last := stored(); pos == last {
+		t.Errorf("position %d stored at once with a record interval of an hour", pos)
+	}
+	stop()
+	if pos, last := stored(); pos != last {
+		t.Errorf("after a clean stop the stored position is %d, want %d", pos, last)
+	}
+
+	p, stop = run(200 * time.Millisecond)
+	defer stop()
+	write(5)
+	waitPublished(p, 5)
+	time.Sleep(400 * time.Millisecond)
+	if pos, last := stored(); pos != last {
+		t.Errorf("position %d stored 400 ms after the last pass, want %d (interval 200 ms)", pos, last)
+	}
+	if got := len(p.published()); got != 5 {
+		t.Errorf("the second relay published %d rows, want the 5 new ones only", got)
 	}
 }

@@ -25,10 +25,9 @@ func ReadStatus(ctx context.Context, pool *pgxpool.Pool) (Status, error) {
 	var s Status
 	var ageSeconds float64
 	err := pool.QueryRow(ctx, `
-		SELECT (SELECT count(*) FROM outbox_pending),
-		       COALESCE((SELECT EXTRACT(EPOCH FROM now() - min(o.created_at))
-		                 FROM outbox_pending p JOIN outbox o ON o.id = p.id), 0)::float8,
-		       (SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL)`).Scan(&s.Unpublished, &ageSeconds, &s.Failed)
+		SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(o.created_at)), 0)::float8,
+		       (SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL)
+		FROM outbox o WHERE o.id > (SELECT published_to FROM outbox_relay) AND o.failed_at IS NULL`).Scan(&s.Unpublished, &ageSeconds, &s.Failed)
 	if err != nil {
 		return Status{}, fmt.Errorf("outbox: status: %w", err)
 	}
@@ -36,25 +35,28 @@ func ReadStatus(ctx context.Context, pool *pgxpool.Pool) (Status, error) {
 	return s, nil
 }
 
-// RetryFailed puts rows that were set aside back in the relay's queue (all
-// of them when ids is empty) and returns how many it queued. Their order
-// among the queued rows is their original id, so they go out first.
+// RetryFailed queues rows that were set aside again (all of them when ids
+// is empty) and returns how many it queued: each is written anew, with its
+// message id, behind the rows already waiting, under WriterLock as any
+// write, and the row set aside goes.
 func RetryFailed(ctx context.Context, pool *pgxpool.Pool, ids []int64) (int64, error) {
 	var n int64
-	err := pool.QueryRow(ctx, `
-		WITH retried AS (
-			UPDATE outbox SET failed_at = NULL, error = NULL
-			WHERE failed_at IS NOT NULL AND (coalesce(cardinality($1::bigint[]), 0) = 0 OR id = ANY($1))
-			RETURNING id),
-		queued AS (INSERT INTO outbox_pending SELECT id FROM retried ON CONFLICT DO NOTHING RETURNING id)
-		SELECT count(*) FROM queued`, ids).Scan(&n)
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1), pg_notify($2, '')`, WriterLock, Channel); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `
+			WITH retried AS (
+				DELETE FROM outbox
+				WHERE failed_at IS NOT NULL AND (coalesce(cardinality($1::bigint[]), 0) = 0 OR id = ANY($1))
+				RETURNING id, topic, key, value, headers),
+			queued AS (
+				INSERT INTO outbox (topic, key, value, headers)
+				SELECT topic, key, value, headers FROM retried ORDER BY id RETURNING 1)
+			SELECT count(*) FROM queued`, ids).Scan(&n)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("outbox: retry failed rows: %w", err)
-	}
-	if n > 0 {
-		if _, err := pool.Exec(ctx, `SELECT pg_notify($1, '')`, Channel); err != nil {
-			return n, fmt.Errorf("outbox: wake the relay: %w", err)
-		}
 	}
 	return n, nil
 }

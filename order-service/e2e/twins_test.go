@@ -151,7 +151,7 @@ func (tw *twins) keepLogs(t *testing.T) {
 
 const (
 	outboxDump = `SELECT id, topic, key, headers->>'message-id', txid, created_at,
-		NOT EXISTS (SELECT FROM outbox_pending p WHERE p.id = outbox.id) AS published FROM outbox ORDER BY id`
+		id <= (SELECT published_to FROM outbox_relay) AND failed_at IS NULL AS published FROM outbox ORDER BY id`
 	inboxDump = `SELECT message_id, topic, received_at FROM inbox ORDER BY received_at`
 )
 

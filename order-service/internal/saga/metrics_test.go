@@ -33,12 +33,12 @@ func TestSweepCountsOnlyCommittedFailures(t *testing.T) {
 	}
 	before, series := endedCount(t, "FAILED", "timeout")
 	// The sweep's transaction fails when it writes order.failed.
-	if _, err := db.Pool.Exec(ctx, `ALTER TABLE outbox_pending RENAME TO outbox_pending_away`); err != nil {
+	if _, err := db.Pool.Exec(ctx, `ALTER TABLE outbox RENAME TO outbox_away`); err != nil {
 		t.Fatal(err)
 	}
 	n, err := s.Sweep(ctx)
 	if err == nil {
-		t.Fatal("sweep succeeded without its outbox queue")
+		t.Fatal("sweep succeeded without its outbox")
 	}
 	if n != 0 {
 		t.Errorf("a failed sweep reports %d orders failed, want 0", n)
@@ -46,7 +46,7 @@ func TestSweepCountsOnlyCommittedFailures(t *testing.T) {
 	if got, _ := endedCount(t, "FAILED", "timeout"); got != before {
 		t.Errorf("a rolled-back sweep counted %v orders ended", got-before)
 	}
-	if _, err := db.Pool.Exec(ctx, `ALTER TABLE outbox_pending_away RENAME TO outbox_pending`); err != nil {
+	if _, err := db.Pool.Exec(ctx, `ALTER TABLE outbox_away RENAME TO outbox`); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.Sweep(ctx); err != nil || n != orders {
