@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/purchase-saga/messaging/config"
@@ -32,12 +33,26 @@ type Spec struct {
 // the "migrate" subcommand or the service until SIGTERM or SIGINT, and
 // exits 0 after a clean shutdown, 1 otherwise.
 func Main(spec Spec) {
+	setGC()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := run(ctx, spec, os.Args[1:]); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", spec.Name, err)
 		stop()
 		os.Exit(1)
+	}
+}
+
+// defaultGCPercent is the services' GOGC unless the environment sets one.
+// Their live heap is a few tens of megabytes, and at Go's default of 100
+// the collector took a fifth of their CPU under load; at 400 a saga costs
+// them about a quarter less CPU for a heap a few times larger.
+const defaultGCPercent = 400
+
+// setGC applies defaultGCPercent when GOGC is unset.
+func setGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
 	}
 }
 

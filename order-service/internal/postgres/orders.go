@@ -209,11 +209,22 @@ type Filter struct {
 }
 
 // ListOrders returns orders matching f in id order (creation order, ids
-// being UUIDv7), at most f.Limit of them.
+// being UUIDv7), at most f.Limit of them. Each combination of filters is a
+// statement of its own, so that its plan, made once for every value
+// (plan_cache_mode force_generic_plan), uses the index that serves it.
 func ListOrders(ctx context.Context, q Querier, f Filter) ([]order.Order, error) {
-	rows, err := q.Query(ctx, `SELECT `+orderColumns+` FROM orders
-		WHERE ($1 = '' OR customer_id = $1) AND ($2 = '' OR status = $2) AND id > COALESCE(NULLIF($3, '')::uuid, '00000000-0000-0000-0000-000000000000')
-		ORDER BY id LIMIT $4`, f.CustomerID, string(f.Status), f.After, f.Limit)
+	after := "00000000-0000-0000-0000-000000000000"
+	if f.After != "" {
+		after = f.After
+	}
+	where, args := "id > $1::uuid", []any{after, f.Limit}
+	if f.CustomerID != "" {
+		where, args = where+" AND customer_id = $3", append(args, f.CustomerID)
+	}
+	if f.Status != "" {
+		where, args = where+fmt.Sprintf(" AND status = $%d", len(args)+1), append(args, string(f.Status))
+	}
+	rows, err := q.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where+` ORDER BY id LIMIT $2`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list orders: %w", err)
 	}
