@@ -131,6 +131,9 @@ func (rs rows) queue(batch *pgx.Batch) {
 }
 
 func (rs rows) write(ctx context.Context, tx pgx.Tx) error {
+	if len(rs.topics) == 0 {
+		return nil // taken by QueuePending
+	}
 	batch := &pgx.Batch{}
 	rs.queue(batch)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
@@ -139,10 +142,27 @@ func (rs rows) write(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
+// QueuePending moves the records that Write keeps for the commit of the
+// transaction whose context ctx is (see Write) into batch, as Queue would,
+// for a flush that sends them with its own statements in one round trip:
+// queue them after the statements that lock rows. Records written after
+// this call are kept, and inserted before the commit, as before.
+func QueuePending(ctx context.Context, batch *pgx.Batch) {
+	pending := postgres.PendingBuffer[rows](ctx, pendingName)
+	if pending == nil || len(pending.topics) == 0 {
+		return
+	}
+	pending.queue(batch)
+	*pending = rows{}
+}
+
+// pendingName names the write-behind buffer of a transaction's records.
+const pendingName = "outbox"
+
 // writeBehind keeps rs for the commit of tx when ctx carries its hooks,
 // and reports whether it did.
 func writeBehind(ctx context.Context, tx pgx.Tx, rs rows) bool {
-	pending := postgres.PendingLast(ctx, "outbox", func(ctx context.Context, pending *rows) error {
+	pending := postgres.PendingLast(ctx, pendingName, func(ctx context.Context, pending *rows) error {
 		return pending.write(ctx, tx)
 	})
 	if pending == nil {

@@ -81,3 +81,57 @@ func TestWritesInATransactionWithHooksAreInsertedTogetherBeforeTheCommit(t *test
 		t.Fatal(err)
 	}
 }
+
+// A flush that sends statements of its own takes the rows kept so far into
+// its round trip; rows written after it are still inserted before the
+// commit, and nothing is inserted twice.
+func TestQueuePendingTakesTheKeptRowsIntoTheCallersBatch(t *testing.T) {
+	db := testdb.New(t, migrate)
+	ctx := context.Background()
+	count := func(q interface {
+		QueryRow(context.Context, string, ...any) pgx.Row
+	}) (n int, seqs string) {
+		t.Helper()
+		if err := q.QueryRow(ctx, `SELECT count(*), coalesce(string_agg(headers->>'seq', ',' ORDER BY id), '') FROM outbox`).Scan(&n, &seqs); err != nil {
+			t.Fatal(err)
+		}
+		return n, seqs
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
+	hctx, hooks := postgres.WithTxHooks(ctx)
+	empty := &pgx.Batch{}
+	outbox.QueuePending(hctx, empty)
+	if empty.Len() != 0 {
+		t.Fatalf("QueuePending queued %d statements with nothing kept", empty.Len())
+	}
+	for seq := 1; seq <= 2; seq++ {
+		if err := outbox.Write(hctx, tx, record(t, "k", seq)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT 1`)
+	outbox.QueuePending(hctx, batch)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, seqs := count(tx); n != 2 || seqs != "1,2" {
+		t.Fatalf("after the caller's batch: %d rows (%s), want 1,2", n, seqs)
+	}
+	if err := outbox.Write(hctx, tx, record(t, "k", 3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := hooks.BeforeCommit(hctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, seqs := count(db.Pool); n != 3 || seqs != "1,2,3" {
+		t.Errorf("committed %d rows (%s), want 1,2,3 once each", n, seqs)
+	}
+}

@@ -132,6 +132,18 @@ func PendingLast[T any](ctx context.Context, name string, flush func(context.Con
 	return pending(ctx, name, true, flush)
 }
 
+// PendingBuffer returns the write-behind buffer named name of the
+// transaction whose context ctx is, or nil when there is none (yet): a
+// flush that takes its contents into a round trip of its own.
+func PendingBuffer[T any](ctx context.Context, name string) *T {
+	h, ok := ctx.Value(txHooksKey{}).(*TxHooks)
+	if !ok {
+		return nil
+	}
+	v, _ := h.values[pendingKey{name}].(*T)
+	return v
+}
+
 func pending[T any](ctx context.Context, name string, last bool, flush func(context.Context, *T) error) *T {
 	h, ok := ctx.Value(txHooksKey{}).(*TxHooks)
 	if !ok {
