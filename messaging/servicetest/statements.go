@@ -13,10 +13,12 @@ import (
 )
 
 // Statements counts the statements a pool sent (each query of a batch
-// too), for tests that check work is done per batch, not per message.
+// too), for tests that check work is done per batch, not per message, and
+// the round trips they took (a batch is one).
 type Statements struct {
-	mu   sync.Mutex
-	sqls []string
+	mu    sync.Mutex
+	sqls  []string
+	trips int
 }
 
 // CountingPool returns a small pool on db whose statements s counts.
@@ -41,7 +43,16 @@ func CountingPool(t testing.TB, db *testdb.DB) (*pgxpool.Pool, *Statements) {
 func (s *Statements) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sqls = nil
+	s.sqls, s.trips = nil, 0
+}
+
+// RoundTrips returns how many round trips the statements since the last
+// Reset took: a statement sent alone (BEGIN and COMMIT included) is one, a
+// batch of statements is one.
+func (s *Statements) RoundTrips() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.trips
 }
 
 // Count returns how many statements sent since the last Reset began with
@@ -74,7 +85,14 @@ func (s *Statements) add(sql string) {
 // TraceQueryStart implements pgx.QueryTracer.
 func (s *Statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
 	s.add(d.SQL)
+	s.trip()
 	return ctx
+}
+
+func (s *Statements) trip() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trips++
 }
 
 // TraceQueryEnd implements pgx.QueryTracer.
@@ -82,6 +100,7 @@ func (s *Statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEnd
 
 // TraceBatchStart implements pgx.BatchTracer.
 func (s *Statements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	s.trip()
 	return ctx
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/purchase-saga/messaging/outbox"
 	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
@@ -27,7 +28,10 @@ type changes struct {
 // written just before its commit; nil outside a transaction with hooks.
 func changesOf(ctx context.Context, tx pgx.Tx, origin string) *changes {
 	c := mpostgres.Pending(ctx, "orders", func(ctx context.Context, c *changes) error {
-		if err := tx.SendBatch(ctx, c.queue()).Close(); err != nil {
+		// The outbox rows the replies wrote go in the same round trip.
+		batch := c.queue()
+		outbox.QueuePending(ctx, batch)
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return fmt.Errorf("saga: save %d orders: %w", len(c.orders), err)
 		}
 		return nil

@@ -69,6 +69,11 @@ func TestABatchIsWrittenInAsManyStatementsWhateverItsSize(t *testing.T) {
 		if err := servicetest.ApplyBatch(pool, s.Lock, s.Handle, ds...); err != nil {
 			t.Fatal(err)
 		}
+		// BEGIN; the lock of the orders; the orders, their notifications
+		// and the outbox rows together; the catalog; COMMIT.
+		if got := statements.RoundTrips(); got != 5 {
+			t.Errorf("batch of %d orders: %d round trips, want 5", n, got)
+		}
 		for prefix, want := range map[string]int{"UPDATE orders": 1, "INSERT INTO catalog": 1, "INSERT INTO outbox": 1, "SELECT pg_advisory_xact_lock": 1, "SELECT pg_notify": 1} {
 			if got := statements.Count(prefix); got != want {
 				t.Errorf("batch of %d orders: %d statements %q..., want %d", n, got, prefix, want)

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/purchase-saga/messaging/outbox"
 	msgpg "github.com/purchase-saga/messaging/postgres"
 
 	"github.com/purchase-saga/payment-service/internal/payment"
@@ -28,7 +29,8 @@ func (b *batch) set(ctx context.Context, c *payment.Charge, a *payment.Account) 
 
 // flush writes what the batch's commands changed in one round trip: the
 // final balances of the changed accounts (their rows are locked by this
-// transaction since LockBatch read them) and the new or changed charges.
+// transaction since LockBatch read them), the new or changed charges and
+// the batch's replies, kept by the outbox until now (outbox.QueuePending).
 // An existing charge is only ever changed from charged to refunded; one
 // found otherwise fails the batch rather than be overwritten.
 func (b *batch) flush(ctx context.Context) error {
@@ -55,6 +57,7 @@ func (b *batch) flush(ctx context.Context) error {
 			orders, accounts, amounts, statuses, string(payment.Charged), string(payment.Refunded)).
 			Exec(expect(len(orders), "charges"))
 	}
+	outbox.QueuePending(ctx, q)
 	if q.Len() == 0 {
 		return nil
 	}

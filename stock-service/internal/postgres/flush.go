@@ -21,10 +21,9 @@ func (s *Store) flushBeforeCommit(ctx context.Context, b *batch) {
 
 // flush writes what b's commands changed in one round trip: the changed
 // items' reserved units, as absolute values (the rows have been locked by
-// this transaction since it read them), and the new reservations and new
-// statuses; then the changed items' snapshots, which outbox.Write keeps
-// and inserts with the batch's replies, in one statement, after every
-// BeforeCommit function.
+// this transaction since it read them), the new reservations and new
+// statuses, and the outbox rows of the batch so far, its replies and the
+// changed items' snapshots, in one statement (outbox.QueuePending).
 func (s *Store) flush(ctx context.Context, b *batch) error {
 	var steps []step
 	snapshots := make([]outbox.Record, len(b.changedItems))
@@ -63,10 +62,10 @@ func (s *Store) flush(ctx context.Context, b *batch) error {
 			WHERE reservations.status = $4`, []any{ids, statuses, lines, stock.Reserved}})
 	}
 	b.changedItems, b.sagaOf, b.changedReservations, b.unwritten = nil, map[string]string{}, nil, map[string]bool{}
-	if err := s.send(ctx, steps); err != nil {
+	if err := s.writeSnapshots(ctx, snapshots...); err != nil {
 		return err
 	}
-	return s.writeSnapshots(ctx, snapshots...)
+	return s.send(ctx, steps)
 }
 
 // step is one statement of a flush, named for errors, and the number of
@@ -78,15 +77,17 @@ type step struct {
 	args []any
 }
 
-// send runs steps in one round trip and names the first that failed or
-// changed fewer rows than it had to.
+// send runs steps, and the outbox rows the transaction keeps so far (its
+// replies and snapshots), in one round trip, and names the first step that
+// failed or changed fewer rows than it had to.
 func (s *Store) send(ctx context.Context, steps []step) error {
-	if len(steps) == 0 {
-		return nil
-	}
 	q := &pgx.Batch{}
 	for _, st := range steps {
 		q.Queue(st.sql, st.args...)
+	}
+	outbox.QueuePending(ctx, q)
+	if q.Len() == 0 {
+		return nil
 	}
 	br := s.tx.SendBatch(ctx, q)
 	defer br.Close()
