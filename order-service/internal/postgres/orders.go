@@ -61,7 +61,21 @@ type NewOrder struct {
 // those it inserted: an order whose non-empty idempotency key another
 // order already has (or an earlier one of this call) is left out rather
 // than failing the others.
-func InsertOrders(ctx context.Context, q Querier, os []NewOrder) (map[string]bool, error) {
+func InsertOrders(ctx context.Context, tx pgx.Tx, os []NewOrder) (map[string]bool, error) {
+	batch := &pgx.Batch{}
+	inserted, err := QueueInsertOrders(batch, os)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("postgres: insert orders: %w", err)
+	}
+	return inserted, nil
+}
+
+// QueueInsertOrders adds InsertOrders' statement to batch; the map it
+// returns holds the inserted ids once the batch has run.
+func QueueInsertOrders(batch *pgx.Batch, os []NewOrder) (map[string]bool, error) {
 	n := len(os)
 	ids, customers, currencies, statuses, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	lines := make([]string, n)
@@ -85,7 +99,8 @@ func InsertOrders(ctx context.Context, q Querier, os []NewOrder) (map[string]boo
 		}
 		hashes[i] = no.RequestHash
 	}
-	rows, err := q.Query(ctx, `INSERT INTO orders (id, customer_id, lines, amount_cents, currency, status, failure_reason,
+	inserted := make(map[string]bool, n)
+	batch.Queue(`INSERT INTO orders (id, customer_id, lines, amount_cents, currency, status, failure_reason,
 		stock_status, stock_reason, stock_updated_at, payment_status, payment_reason, payment_updated_at,
 		created_at, updated_at, deadline, idempotency_key, request_hash)
 		SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[], $5::text[], $6::text[], $7::text[],
@@ -95,19 +110,17 @@ func InsertOrders(ctx context.Context, q Querier, os []NewOrder) (map[string]boo
 		RETURNING id::text`,
 		ids, customers, lines, amounts, currencies, statuses, reasons,
 		stockStatus, stockReason, stockAt, paymentStatus, paymentReason, paymentAt,
-		created, updated, deadlines, keys, hashes)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: insert orders: %w", err)
-	}
-	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("postgres: insert orders: %w", err)
-	}
-	out := make(map[string]bool, len(inserted))
-	for _, id := range inserted {
-		out[id] = true
-	}
-	return out, nil
+		created, updated, deadlines, keys, hashes).Query(func(rows pgx.Rows) error {
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			inserted[id] = true
+		}
+		return nil
+	})
+	return inserted, nil
 }
 
 // QueueUpdateOrders adds to batch one statement that stores the status,

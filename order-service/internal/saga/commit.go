@@ -2,6 +2,8 @@ package saga
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -29,18 +31,47 @@ func (pl *placement) fail(err error) { pl.err = err }
 func (pl *placement) outcome() error { return pl.err }
 
 // writeGroup inserts the orders of items in one transaction with the
-// messages of those it inserted, marking the others ErrDuplicateKey.
+// messages of those it inserted, marking the others ErrDuplicateKey. It
+// first sends the orders and all their messages in one round trip; should
+// an idempotency key turn out to be taken (a rare race: keys are looked
+// up before), that transaction is rolled back and the group written
+// again, the orders first and then the messages of those inserted.
 func (s *Saga) writeGroup(ctx context.Context, items []*placement) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		orders := make([]postgres.NewOrder, len(items))
-		for i, pl := range items {
-			orders[i] = pl.order
+	orders := make([]postgres.NewOrder, len(items))
+	var records []outbox.Record
+	for i, pl := range items {
+		orders[i] = pl.order
+		records = append(records, pl.records...)
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		batch := &pgx.Batch{}
+		inserted, err := postgres.QueueInsertOrders(batch, orders)
+		if err != nil {
+			return err
 		}
+		if err := outbox.Queue(ctx, batch, records...); err != nil {
+			return err
+		}
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return fmt.Errorf("saga: write %d orders: %w", len(orders), err)
+		}
+		if len(inserted) < len(orders) {
+			return errKeyTaken
+		}
+		for _, pl := range items {
+			pl.err = nil
+		}
+		return nil
+	})
+	if !errors.Is(err, errKeyTaken) {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		inserted, err := postgres.InsertOrders(ctx, tx, orders)
 		if err != nil {
 			return err
 		}
-		var records []outbox.Record
+		records = records[:0]
 		for _, pl := range items {
 			pl.err = nil
 			if !inserted[pl.order.Order.ID] {
@@ -52,6 +83,10 @@ func (s *Saga) writeGroup(ctx context.Context, items []*placement) error {
 		return outbox.Write(ctx, tx, records...)
 	})
 }
+
+// errKeyTaken rolls back a group written in one round trip in which an
+// order's idempotency key was taken.
+var errKeyTaken = errors.New("saga: an idempotency key of the group is taken")
 
 // commitOrder writes o with its first messages, group-committed with the
 // orders placed at the same time.
