@@ -325,6 +325,18 @@ func TestPurgeRemovesOnlyOldPublishedRows(t *testing.T) {
 	}
 }
 
+// ownConn opens a connection to db of its own, closed when the test ends:
+// the test's writers may hold every one of the pool's.
+func ownConn(t *testing.T, db *testdb.DB) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 // waitScanned waits until the relay has read the outbox after this call:
 // its session (application_name outbox-relay) started a read since then.
 // A check that the relay held something back can then trust that the
@@ -332,11 +344,7 @@ func TestPurgeRemovesOnlyOldPublishedRows(t *testing.T) {
 func waitScanned(t *testing.T, db *testdb.DB) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := ownConn(t, db)
 	var since time.Time
 	if err := conn.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&since); err != nil {
 		t.Fatal(err)
@@ -361,16 +369,11 @@ func waitScanned(t *testing.T, db *testdb.DB) {
 }
 
 // waitWriters waits until n sessions of the test's database wait for an
-// advisory lock: writers queued behind an open one. It looks on a
-// connection of its own, since the writers may hold every one of the pool's.
+// advisory lock: writers queued behind an open one.
 func waitWriters(t *testing.T, db *testdb.DB, n int) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := ownConn(t, db)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var waiting int
