@@ -2,7 +2,11 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	msgpg "github.com/purchase-saga/messaging/postgres"
 
@@ -56,23 +60,115 @@ func (s *Store) batch(ctx context.Context) *batch {
 // read the table, do not see them before). ctx must be the
 // transaction's (see postgres.WithTxHooks); without hooks LockBatch only
 // locks, and the store changes the rows at once.
+//
+// It does so in one round trip, a pgx.Batch whose statements the server
+// runs in order, so that the locks are taken in the same global order as
+// one statement at a time: the orders' advisory locks (LockOrders), then,
+// with releases, the released orders' items (ReservedItems), then the
+// item rows in id order, those of the released orders found by the same
+// statement, then the reservations. The released orders' reservations
+// cannot change in between: their orders are locked.
 func (s *Store) LockBatch(ctx context.Context, orderIDs, items, releases []string) error {
-	if err := s.LockOrders(ctx, orderIDs); err != nil {
-		return err
+	q := &pgx.Batch{}
+	if len(releases) > 0 {
+		q.Queue(reservedItemsSQL, releases, stock.Reserved)
+		q.Queue(lockReleasedItemsSQL, releases, stock.Reserved, items)
+	} else if len(items) > 0 {
+		q.Queue(lockItemsSQL, items)
 	}
-	reserved, err := s.ReservedItems(ctx, releases)
-	if err != nil {
+	if len(orderIDs) > 0 {
+		q.Queue(reservationsSQL, orderIDs)
+	}
+	tx := &firstInBatch{Tx: s.tx, rest: q}
+	if err := msgpg.LockKeys(ctx, tx, orderIDs); err != nil {
+		if tx.br != nil {
+			_ = tx.br.Close()
+		}
 		return err
 	}
 	b := newBatch()
-	if err := s.hold(ctx, b, slices.Concat(items, reserved)); err != nil {
-		return err
+	if tx.br == nil { // no orders to lock
+		if q.Len() == 0 {
+			msgpg.SetTxValue(ctx, batchKey{}, b)
+			return nil
+		}
+		tx.br = s.tx.SendBatch(ctx, q)
 	}
-	if err := s.readReservations(ctx, b, orderIDs); err != nil {
-		return err
+	br := tx.br
+	defer br.Close()
+	var reserved []string
+	if len(releases) > 0 {
+		rows, _ := br.Query()
+		var err error
+		if reserved, err = collectReservedItems(rows); err != nil {
+			return err
+		}
+	}
+	if len(releases) > 0 || len(items) > 0 {
+		rows, _ := br.Query()
+		locked, err := pgx.CollectRows(rows, scanItem)
+		if err != nil {
+			return translate("lock items", err)
+		}
+		for _, id := range slices.Concat(items, reserved) {
+			b.asked[id] = true
+		}
+		for _, it := range locked {
+			b.items[it.ID] = it
+		}
+	}
+	if len(orderIDs) > 0 {
+		rows, _ := br.Query()
+		if err := b.addReservations(rows, orderIDs); err != nil {
+			return err
+		}
+	}
+	if err := br.Close(); err != nil {
+		return translate("lock batch", err)
 	}
 	msgpg.SetTxValue(ctx, batchKey{}, b)
 	return nil
+}
+
+// lockItemsSQL locks and reads the items of $1 in id order (as hold does:
+// the same statement).
+const lockItemsSQL = `SELECT ` + itemColumns + ` FROM items WHERE id = ANY($1) ORDER BY id FOR UPDATE`
+
+// lockReleasedItemsSQL locks and reads, in id order, the items of $3 and
+// those of the Reserved reservations of the orders of $1 ($2 is
+// stock.Reserved): the released orders' items are read, once, before the
+// rows are sorted and locked, so that all the rows are locked in one
+// global order.
+const lockReleasedItemsSQL = `SELECT ` + itemColumns + ` FROM items
+		WHERE id = ANY($3::text[] || ARRAY(SELECT l->>'item_id' ` + reservedLines + `)) ORDER BY id FOR UPDATE`
+
+// firstInBatch is a pgx.Tx whose Exec sends its statement at the head of
+// rest, in one round trip, and returns that statement's result, leaving
+// those of rest to be read from br.
+//
+// LockBatch gives it to msgpg.LockKeys, which so takes the orders' locks
+// in the round trip of the batch's other reads and still does all the
+// rest itself: it waits for the locks' result, translates their error,
+// and records the locked keys in the transaction's hooks, so that
+// LockOrder does not lock them again (the messaging module offers no other
+// way to record them). LockKeys sends one statement: a second Exec fails,
+// as the connection is busy with br; anything else goes to the
+// transaction as it is.
+type firstInBatch struct {
+	pgx.Tx
+	rest *pgx.Batch
+	br   pgx.BatchResults // once sent
+}
+
+func (t *firstInBatch) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if t.br != nil {
+		return pgconn.CommandTag{}, errors.New("postgres: lock batch: a second statement while the batch is read")
+	}
+	q := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+t.rest.Len())}
+	q.Queue(sql, args...)
+	q.QueuedQueries = append(q.QueuedQueries, t.rest.QueuedQueries...)
+	t.br = t.Tx.SendBatch(ctx, q)
+	return t.br.Exec()
 }
 
 // held returns the items of ids that b holds: those that exist.

@@ -31,7 +31,17 @@ func (s *Store) readReservations(ctx context.Context, b *batch, orderIDs []strin
 	if len(orderIDs) == 0 {
 		return nil
 	}
-	rows, _ := s.tx.Query(ctx, `SELECT order_id, status, lines FROM reservations WHERE order_id = ANY($1)`, orderIDs)
+	rows, _ := s.tx.Query(ctx, reservationsSQL, orderIDs)
+	return b.addReservations(rows, orderIDs)
+}
+
+// reservationsSQL reads the reservations of the orders of $1.
+const reservationsSQL = `SELECT order_id, status, lines FROM reservations WHERE order_id = ANY($1)`
+
+// addReservations records in b the reservations that rows, the result of
+// reservationsSQL for orderIDs, holds, and that the other orders of
+// orderIDs have none.
+func (b *batch) addReservations(rows pgx.Rows, orderIDs []string) error {
 	rs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (stock.Reservation, error) {
 		var r stock.Reservation
 		err := row.Scan(&r.OrderID, &r.Status, &r.Lines)
@@ -55,8 +65,24 @@ func (s *Store) ReservedItems(ctx context.Context, orderIDs []string) ([]string,
 	if len(orderIDs) == 0 {
 		return nil, nil
 	}
-	rows, _ := s.tx.Query(ctx, `SELECT DISTINCT l->>'item_id' FROM reservations r, jsonb_array_elements(r.lines) AS l
-		WHERE r.order_id = ANY($1) AND r.status = $2`, orderIDs, stock.Reserved)
+	rows, _ := s.tx.Query(ctx, reservedItemsSQL, orderIDs, stock.Reserved)
+	return collectReservedItems(rows)
+}
+
+// reservedLines is, after a SELECT of l->>'item_id', the lines of the
+// reservations of the orders of $1 whose status is $2 (stock.Reserved):
+// shared by reservedItemsSQL and the statement with which LockBatch locks
+// the items of the orders it releases.
+const reservedLines = `FROM reservations r, jsonb_array_elements(r.lines) AS l
+		WHERE r.order_id = ANY($1) AND r.status = $2`
+
+// reservedItemsSQL reads the items of the Reserved reservations of the
+// orders of $1, with $2 stock.Reserved.
+const reservedItemsSQL = `SELECT DISTINCT l->>'item_id' ` + reservedLines
+
+// collectReservedItems returns the items that rows, the result of
+// reservedItemsSQL, holds.
+func collectReservedItems(rows pgx.Rows) ([]string, error) {
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, translate("reserved items", err)
