@@ -3,8 +3,10 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	msgpg "github.com/purchase-saga/messaging/postgres"
 
@@ -49,36 +51,131 @@ func (s *Store) batch(ctx context.Context) *batch {
 // changed is written just before the commit: ctx must be the
 // transaction's (see postgres.WithTxHooks), or the store goes on with
 // direct statements.
+//
+// The three statements go in one round trip (a pgx.Batch, whose
+// statements run in order): the orders' advisory locks, then the charges,
+// then the accounts, locked in id order, so the locks are still taken in
+// one global order: the orders', then the accounts' rows. The accounts of
+// the refunded orders are found by the accounts statement itself, from
+// the charges the orders' locks keep as the previous statement read them.
 func (s *Store) LockBatch(ctx context.Context, orderIDs, accounts, refunds []string) error {
 	if s.batch(ctx) != nil {
 		return errors.New("postgres: lock batch: the transaction holds a batch already")
 	}
-	if err := s.LockOrders(ctx, orderIDs); err != nil {
-		return err
-	}
 	b := &batch{tx: s.tx, charges: map[string]*payment.Charge{}, accounts: map[string]*payment.Account{},
 		newCharges: map[string]bool{}, newBalances: map[string]bool{}}
-	if err := b.readCharges(ctx, orderIDs); err != nil {
+	q := &pgx.Batch{}
+	// LockKeys, given a transaction that queues what it Execs in q, puts
+	// its statement first in q instead of sending it, and records the
+	// keys in ctx's hooks so that LockOrder takes them for free: they are
+	// locked once q ran, and a q that failed fails the transaction.
+	if err := msgpg.LockKeys(ctx, queueing{Tx: s.tx, q: q}, orderIDs); err != nil {
 		return err
+	}
+	locks := q.Len()
+	if len(orderIDs) > 0 {
+		q.Queue(chargesSQL, orderIDs)
+	}
+	refunded := refundedOf(orderIDs, refunds)
+	switch {
+	case len(refunded) > 0:
+		q.Queue(accountsAndRefundedSQL, accounts, refunded, string(payment.Charged))
+	case len(accounts) > 0:
+		q.Queue(accountsSQL, accounts)
+	}
+	if q.Len() > 0 {
+		if err := b.lockRead(ctx, q, locks, orderIDs, accounts, refunds); err != nil {
+			return err
+		}
+	}
+	msgpg.SetTxValue(ctx, batchKey{}, b)
+	return nil
+}
+
+// lockRead sends q, queued by LockBatch: first the locks statements
+// taking the orders' locks, then the charges of orderIDs (when there are any),
+// then, when q holds one more statement, the accounts of accounts and of
+// the charged orders among refunds; it records what it read.
+func (b *batch) lockRead(ctx context.Context, q *pgx.Batch, locks int, orderIDs, accounts, refunds []string) (err error) {
+	br := b.tx.SendBatch(ctx, q)
+	defer func() {
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("postgres: lock batch: %w", cerr)
+		}
+	}()
+	for range locks {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("postgres: lock %d keys: %w", len(orderIDs), err) // as LockKeys says it
+		}
+	}
+	read := locks
+	if len(orderIDs) > 0 {
+		rows, _ := br.Query()
+		if err := b.collectCharges(rows, orderIDs); err != nil {
+			return err
+		}
+		read++
+	}
+	if read == q.Len() {
+		return nil // no accounts
 	}
 	for _, id := range refunds {
 		if c := b.charges[id]; c != nil && c.Status == payment.Charged {
 			accounts = append(accounts, c.AccountID)
 		}
 	}
-	if err := b.lockAccounts(ctx, accounts); err != nil {
-		return err
-	}
-	msgpg.SetTxValue(ctx, batchKey{}, b)
-	return nil
+	rows, _ := br.Query()
+	return b.collectAccounts(rows, accounts)
 }
 
-// readCharges records the charges of orderIDs.
-func (b *batch) readCharges(ctx context.Context, orderIDs []string) error {
-	if len(orderIDs) == 0 {
+// queueing is a transaction whose Exec queues its statement in q rather
+// than sending it; every other method is the transaction's. LockBatch
+// hands it to msgpg.LockKeys, which sends its statement with Exec and
+// ignores the command tag; were that to change, a statement sent another
+// way would still run, in order, only in a round trip of its own
+// (TestBatchLockPhaseIsOneRoundTrip would say so).
+type queueing struct {
+	pgx.Tx
+	q *pgx.Batch
+}
+
+func (t queueing) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	t.q.Queue(sql, args...)
+	return pgconn.CommandTag{}, nil
+}
+
+// refundedOf returns the orders of refunds that are among orderIDs: those
+// whose charges LockBatch reads, and so whose accounts it locks.
+func refundedOf(orderIDs, refunds []string) []string {
+	if len(refunds) == 0 {
 		return nil
 	}
-	rows, _ := b.tx.Query(ctx, `SELECT order_id, account_id, amount_cents, status FROM charges WHERE order_id = ANY($1)`, orderIDs)
+	read := make(map[string]bool, len(orderIDs))
+	for _, id := range orderIDs {
+		read[id] = true
+	}
+	var out []string
+	for _, id := range refunds {
+		if read[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+const (
+	chargesSQL  = `SELECT order_id, account_id, amount_cents, status FROM charges WHERE order_id = ANY($1)`
+	accountsSQL = `SELECT id, balance_cents, currency FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE`
+	// accountsAndRefundedSQL is accountsSQL for the accounts of $1 and
+	// those the orders of $2 are charged ($3) to.
+	accountsAndRefundedSQL = `SELECT id, balance_cents, currency FROM accounts
+		WHERE id = ANY($1) OR id IN (SELECT account_id FROM charges WHERE order_id = ANY($2) AND status = $3)
+		ORDER BY id FOR UPDATE`
+)
+
+// collectCharges records the charges of orderIDs that rows (chargesSQL)
+// holds.
+func (b *batch) collectCharges(rows pgx.Rows, orderIDs []string) error {
 	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (payment.Charge, error) {
 		var c payment.Charge
 		err := row.Scan(&c.OrderID, &c.AccountID, &c.AmountCents, &c.Status)
@@ -103,7 +200,13 @@ func (b *batch) lockAccounts(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	rows, _ := b.tx.Query(ctx, `SELECT id, balance_cents, currency FROM accounts WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	rows, _ := b.tx.Query(ctx, accountsSQL, ids)
+	return b.collectAccounts(rows, ids)
+}
+
+// collectAccounts records the accounts of ids that rows (accountsSQL)
+// holds.
+func (b *batch) collectAccounts(rows pgx.Rows, ids []string) error {
 	as, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (payment.Account, error) {
 		var a payment.Account
 		err := row.Scan(&a.ID, &a.BalanceCents, &a.Currency)
