@@ -84,17 +84,41 @@ func LockKeys(ctx context.Context, tx pgx.Tx, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	batch := &pgx.Batch{}
+	locked := QueueLockKeys(ctx, batch, keys)
+	br := tx.SendBatch(ctx, batch)
+	err := locked(br)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("postgres: lock %d keys: %w", len(keys), cerr)
+	}
+	return err
+}
+
+// QueueLockKeys adds LockKeys' statement to batch, for a caller that sends
+// it with reads of its own in one round trip (the server runs a batch's
+// statements in order: rows locked by the statements after it are locked
+// after the keys). It returns what reads the statement's result, the first
+// of the batch's results: LockKeys' error, and, when the keys are locked,
+// it records them in the transaction's hooks as LockKeys does. With no
+// keys it queues nothing and reads nothing.
+func QueueLockKeys(ctx context.Context, batch *pgx.Batch, keys []string) func(pgx.BatchResults) error {
+	if len(keys) == 0 {
+		return func(pgx.BatchResults) error { return nil }
+	}
 	// The aggregate takes its input, and so the locks, in the subquery's order.
-	if _, err := tx.Exec(ctx, `SELECT count(pg_advisory_xact_lock(h)) FROM (
-		SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS hashes`, keys); err != nil {
-		return fmt.Errorf("postgres: lock %d keys: %w", len(keys), err)
-	}
-	if h, ok := ctx.Value(txHooksKey{}).(*TxHooks); ok {
-		for _, k := range keys {
-			h.locked[k] = true
+	batch.Queue(`SELECT count(pg_advisory_xact_lock(h)) FROM (
+		SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS hashes`, keys)
+	return func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("postgres: lock %d keys: %w", len(keys), err)
 		}
+		if h, ok := ctx.Value(txHooksKey{}).(*TxHooks); ok {
+			for _, k := range keys {
+				h.locked[k] = true
+			}
+		}
+		return nil
 	}
-	return nil
 }
 
 // IsUnavailable reports whether err says the database cannot be reached or

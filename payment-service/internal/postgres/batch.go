@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	msgpg "github.com/purchase-saga/messaging/postgres"
 
@@ -65,14 +64,9 @@ func (s *Store) LockBatch(ctx context.Context, orderIDs, accounts, refunds []str
 	b := &batch{tx: s.tx, charges: map[string]*payment.Charge{}, accounts: map[string]*payment.Account{},
 		newCharges: map[string]bool{}, newBalances: map[string]bool{}}
 	q := &pgx.Batch{}
-	// LockKeys, given a transaction that queues what it Execs in q, puts
-	// its statement first in q instead of sending it, and records the
-	// keys in ctx's hooks so that LockOrder takes them for free: they are
-	// locked once q ran, and a q that failed fails the transaction.
-	if err := msgpg.LockKeys(ctx, queueing{Tx: s.tx, q: q}, orderIDs); err != nil {
-		return err
-	}
-	locks := q.Len()
+	// The hooks learn the keys once the statement ran, so that LockOrder
+	// takes them for free.
+	locked := msgpg.QueueLockKeys(ctx, q, orderIDs)
 	if len(orderIDs) > 0 {
 		q.Queue(chargesSQL, orderIDs)
 	}
@@ -84,7 +78,7 @@ func (s *Store) LockBatch(ctx context.Context, orderIDs, accounts, refunds []str
 		q.Queue(accountsSQL, accounts)
 	}
 	if q.Len() > 0 {
-		if err := b.lockRead(ctx, q, locks, orderIDs, accounts, refunds); err != nil {
+		if err := b.lockRead(ctx, q, locked, orderIDs, accounts, refunds); err != nil {
 			return err
 		}
 	}
@@ -92,29 +86,27 @@ func (s *Store) LockBatch(ctx context.Context, orderIDs, accounts, refunds []str
 	return nil
 }
 
-// lockRead sends q, queued by LockBatch: first the locks statements
-// taking the orders' locks, then the charges of orderIDs (when there are any),
-// then, when q holds one more statement, the accounts of accounts and of
-// the charged orders among refunds; it records what it read.
-func (b *batch) lockRead(ctx context.Context, q *pgx.Batch, locks int, orderIDs, accounts, refunds []string) (err error) {
+// lockRead sends q, queued by LockBatch: first the orders' locks (read by
+// locked), then the charges of orderIDs (when there are any), then, when q
+// holds one more statement, the accounts of accounts and of the charged
+// orders among refunds; it records what it read.
+func (b *batch) lockRead(ctx context.Context, q *pgx.Batch, locked func(pgx.BatchResults) error, orderIDs, accounts, refunds []string) (err error) {
 	br := b.tx.SendBatch(ctx, q)
 	defer func() {
 		if cerr := br.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("postgres: lock batch: %w", cerr)
 		}
 	}()
-	for range locks {
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("postgres: lock %d keys: %w", len(orderIDs), err) // as LockKeys says it
-		}
+	if err := locked(br); err != nil {
+		return err
 	}
-	read := locks
+	read := 0
 	if len(orderIDs) > 0 {
 		rows, _ := br.Query()
 		if err := b.collectCharges(rows, orderIDs); err != nil {
 			return err
 		}
-		read++
+		read += 2 // the locks and the charges
 	}
 	if read == q.Len() {
 		return nil // no accounts
@@ -126,22 +118,6 @@ func (b *batch) lockRead(ctx context.Context, q *pgx.Batch, locks int, orderIDs,
 	}
 	rows, _ := br.Query()
 	return b.collectAccounts(rows, accounts)
-}
-
-// queueing is a transaction whose Exec queues its statement in q rather
-// than sending it; every other method is the transaction's. LockBatch
-// hands it to msgpg.LockKeys, which sends its statement with Exec and
-// ignores the command tag; were that to change, a statement sent another
-// way would still run, in order, only in a round trip of its own
-// (TestBatchLockPhaseIsOneRoundTrip would say so).
-type queueing struct {
-	pgx.Tx
-	q *pgx.Batch
-}
-
-func (t queueing) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	t.q.Queue(sql, args...)
-	return pgconn.CommandTag{}, nil
 }
 
 // refundedOf returns the orders of refunds that are among orderIDs: those

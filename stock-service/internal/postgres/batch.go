@@ -2,11 +2,9 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	msgpg "github.com/purchase-saga/messaging/postgres"
 
@@ -63,13 +61,15 @@ func (s *Store) batch(ctx context.Context) *batch {
 //
 // It does so in one round trip, a pgx.Batch whose statements the server
 // runs in order, so that the locks are taken in the same global order as
-// one statement at a time: the orders' advisory locks (LockOrders), then,
+// one statement at a time: the orders' advisory locks
+// (msgpg.QueueLockKeys, which the hooks then know), then,
 // with releases, the released orders' items (ReservedItems), then the
 // item rows in id order, those of the released orders found by the same
 // statement, then the reservations. The released orders' reservations
 // cannot change in between: their orders are locked.
 func (s *Store) LockBatch(ctx context.Context, orderIDs, items, releases []string) error {
 	q := &pgx.Batch{}
+	locked := msgpg.QueueLockKeys(ctx, q, orderIDs)
 	if len(releases) > 0 {
 		q.Queue(reservedItemsSQL, releases, stock.Reserved)
 		q.Queue(lockReleasedItemsSQL, releases, stock.Reserved, items)
@@ -79,23 +79,16 @@ func (s *Store) LockBatch(ctx context.Context, orderIDs, items, releases []strin
 	if len(orderIDs) > 0 {
 		q.Queue(reservationsSQL, orderIDs)
 	}
-	tx := &firstInBatch{Tx: s.tx, rest: q}
-	if err := msgpg.LockKeys(ctx, tx, orderIDs); err != nil {
-		if tx.br != nil {
-			_ = tx.br.Close()
-		}
+	b := newBatch()
+	if q.Len() == 0 {
+		msgpg.SetTxValue(ctx, batchKey{}, b)
+		return nil
+	}
+	br := s.tx.SendBatch(ctx, q)
+	defer br.Close()
+	if err := locked(br); err != nil {
 		return err
 	}
-	b := newBatch()
-	if tx.br == nil { // no orders to lock
-		if q.Len() == 0 {
-			msgpg.SetTxValue(ctx, batchKey{}, b)
-			return nil
-		}
-		tx.br = s.tx.SendBatch(ctx, q)
-	}
-	br := tx.br
-	defer br.Close()
 	var reserved []string
 	if len(releases) > 0 {
 		rows, _ := br.Query()
@@ -141,35 +134,6 @@ const lockItemsSQL = `SELECT ` + itemColumns + ` FROM items WHERE id = ANY($1) O
 // global order.
 const lockReleasedItemsSQL = `SELECT ` + itemColumns + ` FROM items
 		WHERE id = ANY($3::text[] || ARRAY(SELECT l->>'item_id' ` + reservedLines + `)) ORDER BY id FOR UPDATE`
-
-// firstInBatch is a pgx.Tx whose Exec sends its statement at the head of
-// rest, in one round trip, and returns that statement's result, leaving
-// those of rest to be read from br.
-//
-// LockBatch gives it to msgpg.LockKeys, which so takes the orders' locks
-// in the round trip of the batch's other reads and still does all the
-// rest itself: it waits for the locks' result, translates their error,
-// and records the locked keys in the transaction's hooks, so that
-// LockOrder does not lock them again (the messaging module offers no other
-// way to record them). LockKeys sends one statement: a second Exec fails,
-// as the connection is busy with br; anything else goes to the
-// transaction as it is.
-type firstInBatch struct {
-	pgx.Tx
-	rest *pgx.Batch
-	br   pgx.BatchResults // once sent
-}
-
-func (t *firstInBatch) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if t.br != nil {
-		return pgconn.CommandTag{}, errors.New("postgres: lock batch: a second statement while the batch is read")
-	}
-	q := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, 1+t.rest.Len())}
-	q.Queue(sql, args...)
-	q.QueuedQueries = append(q.QueuedQueries, t.rest.QueuedQueries...)
-	t.br = t.Tx.SendBatch(ctx, q)
-	return t.br.Exec()
-}
 
 // held returns the items of ids that b holds: those that exist.
 func (b *batch) held(ids []string) map[string]stock.Item {

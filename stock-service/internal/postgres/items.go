@@ -85,7 +85,7 @@ func (s *Store) hold(ctx context.Context, b *batch, ids []string) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	rows, _ := s.tx.Query(ctx, `SELECT `+itemColumns+` FROM items WHERE id = ANY($1) ORDER BY id FOR UPDATE`, missing)
+	rows, _ := s.tx.Query(ctx, lockItemsSQL, missing)
 	items, err := pgx.CollectRows(rows, scanItem)
 	if err != nil {
 		return translate("lock items", err)
