@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -237,15 +236,11 @@ func sameMessage(a, b kafka.Message) bool {
 }
 
 func toMessage(rw row) (kafka.Message, error) {
-	var hs map[string]string
-	if err := json.Unmarshal(rw.headers, &hs); err != nil {
-		return kafka.Message{}, fmt.Errorf("outbox row %d headers: %w", rw.id, err)
+	hs, err := decodeHeaders(rw.headers)
+	if err != nil {
+		return kafka.Message{}, fmt.Errorf("outbox row %d %w", rw.id, err)
 	}
-	m := kafka.Message{Topic: rw.topic, Key: []byte(rw.key), Value: rw.value}
-	for k, v := range hs {
-		m.Headers = append(m.Headers, kafka.Header{Key: k, Value: []byte(v)})
-	}
-	return m, nil
+	return kafka.Message{Topic: rw.topic, Key: []byte(rw.key), Value: rw.value, Headers: hs}, nil
 }
 
 // record stores the relay's position and sets aside the rows the broker

@@ -15,7 +15,6 @@ package outbox
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -105,11 +104,11 @@ func encode(ctx context.Context, records []Record) (rows, error) {
 		for k, v := range r.Headers {
 			hs[k] = v
 		}
-		hj, err := json.Marshal(hs)
+		hj, err := encodeHeaders(hs)
 		if err != nil {
 			return rows{}, fmt.Errorf("outbox: encode headers: %w", err)
 		}
-		rs.topics[i], rs.keys[i], rs.values[i], rs.headers[i] = r.Topic, r.Key, value, string(hj)
+		rs.topics[i], rs.keys[i], rs.values[i], rs.headers[i] = r.Topic, r.Key, value, hj
 	}
 	return rs, nil
 }
