@@ -99,12 +99,15 @@ type Config struct {
 	// down (dlt.Fit). Default broker.MaxBatchBytes.
 	MaxMessageBytes int
 	// Lock, when set, takes in tx the locks that the handler will need for
-	// the messages of a batch (those the inbox had not seen), all of them
-	// before any message is applied and each kind in one global order
-	// (sorted keys): two batches that touch the same rows then wait for
-	// each other instead of deadlocking. The handler may lock the same
-	// things again; a transaction holds its locks already. Lock must skip
-	// messages it cannot read: the handler dead-letters them.
+	// the messages of a batch (every one: the inbox claim may find some
+	// seen before, whose handler is then not called), all of them before
+	// any message is applied and each kind in one global order (sorted
+	// keys): two batches that touch the same rows then wait for each
+	// other instead of deadlocking. The handler may lock the same things
+	// again; a transaction holds its locks already. Lock must skip
+	// messages it cannot read: the handler dead-letters them. A Lock that
+	// sends a pgx.Batch should start it with postgres.TakePrelude, which
+	// puts the inbox claim in the same round trip.
 	Lock func(ctx context.Context, tx pgx.Tx, ds []Delivery) error
 }
 

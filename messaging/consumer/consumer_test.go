@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/purchase-saga/messaging/broker"
@@ -45,6 +46,8 @@ type fixture struct {
 	lock func(ctx context.Context, tx pgx.Tx, ds []consumer.Delivery) error
 	// commitInterval is the reader's (0: commit after every batch).
 	commitInterval time.Duration
+	// pool, when set, is the consumer's in place of the database's.
+	pool *pgxpool.Pool
 	// consumer is the one start ran.
 	consumer *consumer.Consumer
 	calls    sync.Map // message id -> *atomic.Int64
@@ -105,9 +108,13 @@ func (f *fixture) start(maxAttempts int) {
 
 func (f *fixture) startBatch(maxAttempts, batchSize int) {
 	f.t.Helper()
+	pool := f.db.Pool
+	if f.pool != nil {
+		pool = f.pool
+	}
 	c, err := consumer.New(consumer.Config{
 		Reader:      broker.NewReader(f.broker.Addrs, group, []string{in}, broker.ReaderOptions{SessionTimeout: time.Second, CommitInterval: f.commitInterval}, nil),
-		Pool:        f.db.Pool,
+		Pool:        pool,
 		Handler:     f.handler(),
 		Lock:        f.lock,
 		DeadLetters: f.w,

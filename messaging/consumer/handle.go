@@ -195,12 +195,20 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	for i, d := range ds {
 		ids[i], topics[i] = d.Message.ID, d.Topic
 	}
-	fresh, err := inbox.Claim(ctx, tx, ids, topics)
-	if err != nil {
+	// The inbox claim goes first, in the round trip of the batch's locks
+	// when the configured Lock takes it (postgres.TakePrelude), alone
+	// otherwise; Lock therefore locks for every message, duplicates too.
+	hctx, hooks := postgres.WithTxHooks(ctx)
+	var fresh map[uuid.UUID]bool
+	postgres.SetPrelude(hctx, func(b *pgx.Batch) func(pgx.BatchResults) error {
+		claimed, read := inbox.QueueClaim(b, ids, topics)
+		fresh = claimed
+		return read
+	})
+	if err := c.lock(hctx, tx, ds); err != nil {
 		return err
 	}
-	hctx, hooks := postgres.WithTxHooks(ctx)
-	if err := c.lock(hctx, tx, ds, fresh); err != nil {
+	if err := hooks.SendPrelude(ctx, tx); err != nil {
 		return err
 	}
 	for i, d := range ds {
@@ -226,22 +234,12 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	return nil
 }
 
-// lock runs the configured Lock over the messages of ds the inbox had not
-// seen.
-func (c *Consumer) lock(ctx context.Context, tx pgx.Tx, ds []Delivery, fresh map[uuid.UUID]bool) error {
+// lock runs the configured Lock over the messages of ds.
+func (c *Consumer) lock(ctx context.Context, tx pgx.Tx, ds []Delivery) error {
 	if c.cfg.Lock == nil {
 		return nil
 	}
-	todo := make([]Delivery, 0, len(ds))
-	for _, d := range ds {
-		if fresh[d.Message.ID] {
-			todo = append(todo, d)
-		}
-	}
-	if len(todo) == 0 {
-		return nil
-	}
-	if err := c.cfg.Lock(ctx, tx, todo); err != nil {
+	if err := c.cfg.Lock(ctx, tx, ds); err != nil {
 		return fmt.Errorf("%w: %w", errLock, err)
 	}
 	return nil

@@ -18,24 +18,38 @@ import (
 // transaction that commits, is left out. One statement serves the whole
 // batch.
 func Claim(ctx context.Context, tx pgx.Tx, ids []uuid.UUID, topics []string) (map[uuid.UUID]bool, error) {
-	rows, err := tx.Query(ctx, `INSERT INTO inbox (message_id, topic) SELECT * FROM unnest($1::uuid[], $2::text[])
+	batch := &pgx.Batch{}
+	fresh, read := QueueClaim(batch, ids, topics)
+	br := tx.SendBatch(ctx, batch)
+	err := read(br)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("inbox: claim: %w", cerr)
+	}
+	return fresh, err
+}
+
+// QueueClaim adds Claim's statement to batch, for a caller that sends it
+// with statements of its own in one round trip. fresh holds the ids not
+// recorded before once read, which must be called first on the batch's
+// results, has read the statement's.
+func QueueClaim(batch *pgx.Batch, ids []uuid.UUID, topics []string) (fresh map[uuid.UUID]bool, read func(pgx.BatchResults) error) {
+	fresh = make(map[uuid.UUID]bool, len(ids))
+	batch.Queue(`INSERT INTO inbox (message_id, topic) SELECT * FROM unnest($1::uuid[], $2::text[])
 		ON CONFLICT (message_id) DO NOTHING RETURNING message_id`, ids, topics)
-	if err != nil {
-		return nil, fmt.Errorf("inbox: claim: %w", err)
-	}
-	fresh := make(map[uuid.UUID]bool, len(ids))
-	for rows.Next() {
-		var id uuid.UUID
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("inbox: claim: %w", err)
+	return fresh, func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return fmt.Errorf("inbox: claim: %w", err)
 		}
-		fresh[id] = true
+		claimed, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return fmt.Errorf("inbox: claim: %w", err)
+		}
+		for _, id := range claimed {
+			fresh[id] = true
+		}
+		return nil
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("inbox: claim: %w", err)
-	}
-	return fresh, nil
 }
 
 // Purge deletes records older than retention and returns how many it removed.

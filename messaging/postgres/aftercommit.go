@@ -1,6 +1,10 @@
 package postgres
 
-import "context"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
 
 type txHooksKey struct{}
 
@@ -20,6 +24,51 @@ type TxHooks struct {
 	// LockKey then need not lock again.
 	locked map[string]bool
 	values map[any]any
+	// prelude queues what the transaction's owner wants sent before the
+	// work's own first statements, in their round trip; nil once taken.
+	prelude func(*pgx.Batch) func(pgx.BatchResults) error
+}
+
+// SetPrelude registers queue to add statements at the head of the first
+// batch of the transaction whose context ctx is that takes them
+// (TakePrelude), and to return what reads their results there; the owner
+// sends them alone if nobody did (SendPrelude). A consumer puts its inbox
+// claim there, so that it goes with the batch's locks.
+func SetPrelude(ctx context.Context, queue func(*pgx.Batch) func(pgx.BatchResults) error) {
+	if h, ok := ctx.Value(txHooksKey{}).(*TxHooks); ok {
+		h.prelude = queue
+	}
+}
+
+// TakePrelude queues the transaction's prelude, if it has one not yet
+// taken, at the head of batch (call it before queueing anything else) and
+// returns what reads its results, first of all of the batch's: the
+// prelude's error, if any. Without a prelude it queues and reads nothing.
+func TakePrelude(ctx context.Context, batch *pgx.Batch) func(pgx.BatchResults) error {
+	h, ok := ctx.Value(txHooksKey{}).(*TxHooks)
+	if !ok || h.prelude == nil {
+		return func(pgx.BatchResults) error { return nil }
+	}
+	queue := h.prelude
+	h.prelude = nil
+	return queue(batch)
+}
+
+// SendPrelude sends the transaction's prelude in a round trip of its own
+// if nobody took it.
+func (h *TxHooks) SendPrelude(ctx context.Context, tx pgx.Tx) error {
+	if h.prelude == nil {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	read := h.prelude(batch)
+	h.prelude = nil
+	br := tx.SendBatch(ctx, batch)
+	err := read(br)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // TxValue returns what SetTxValue stored under key in the transaction

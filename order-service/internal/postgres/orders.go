@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/order-service/internal/order"
 )
 
@@ -159,12 +160,26 @@ func LockOrder(ctx context.Context, tx pgx.Tx, id string) (order.Order, error) {
 }
 
 // LockOrders locks the orders among ids in id order, so that transactions
-// applying replies of several orders cannot deadlock, and returns them.
+// applying replies of several orders cannot deadlock, and returns them, in
+// one round trip with the transaction's prelude (postgres.TakePrelude).
 func LockOrders(ctx context.Context, tx pgx.Tx, ids []string) (map[string]order.Order, error) {
-	if len(ids) == 0 {
+	q := &pgx.Batch{}
+	prelude := mpostgres.TakePrelude(ctx, q) // a consumer's inbox claim goes in this round trip
+	if len(ids) > 0 {
+		q.Queue(`SELECT `+orderColumns+` FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids)
+	}
+	if q.Len() == 0 {
 		return nil, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids)
+	br := tx.SendBatch(ctx, q)
+	defer br.Close()
+	if err := prelude(br); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, br.Close()
+	}
+	rows, err := br.Query()
 	if err != nil {
 		return nil, fmt.Errorf("postgres: lock orders: %w", err)
 	}

@@ -64,9 +64,10 @@ func (s *Store) LockBatch(ctx context.Context, orderIDs, accounts, refunds []str
 	b := &batch{tx: s.tx, charges: map[string]*payment.Charge{}, accounts: map[string]*payment.Account{},
 		newCharges: map[string]bool{}, newBalances: map[string]bool{}}
 	q := &pgx.Batch{}
-	// The hooks learn the keys once the statement ran, so that LockOrder
-	// takes them for free.
-	locked := msgpg.QueueLockKeys(ctx, q, orderIDs)
+	// The consumer's inbox claim first, in this round trip; then the
+	// orders' locks, which the hooks learn once the statement ran, so
+	// that LockOrder takes them for free.
+	lr := lockReads{prelude: msgpg.TakePrelude(ctx, q), locked: msgpg.QueueLockKeys(ctx, q, orderIDs)}
 	if len(orderIDs) > 0 {
 		q.Queue(chargesSQL, orderIDs)
 	}
@@ -74,11 +75,13 @@ func (s *Store) LockBatch(ctx context.Context, orderIDs, accounts, refunds []str
 	switch {
 	case len(refunded) > 0:
 		q.Queue(accountsAndRefundedSQL, accounts, refunded, string(payment.Charged))
+		lr.accounts = true
 	case len(accounts) > 0:
 		q.Queue(accountsSQL, accounts)
+		lr.accounts = true
 	}
 	if q.Len() > 0 {
-		if err := b.lockRead(ctx, q, locked, orderIDs, accounts, refunds); err != nil {
+		if err := b.lockRead(ctx, q, lr, orderIDs, accounts, refunds); err != nil {
 			return err
 		}
 	}
@@ -86,30 +89,39 @@ func (s *Store) LockBatch(ctx context.Context, orderIDs, accounts, refunds []str
 	return nil
 }
 
-// lockRead sends q, queued by LockBatch: first the orders' locks (read by
-// locked), then the charges of orderIDs (when there are any), then, when q
-// holds one more statement, the accounts of accounts and of the charged
-// orders among refunds; it records what it read.
-func (b *batch) lockRead(ctx context.Context, q *pgx.Batch, locked func(pgx.BatchResults) error, orderIDs, accounts, refunds []string) (err error) {
+// lockReads reads the results of LockBatch's statements that are not its
+// own reads: the transaction's prelude and the orders' locks; accounts
+// says whether an accounts statement follows the charges.
+type lockReads struct {
+	prelude, locked func(pgx.BatchResults) error
+	accounts        bool
+}
+
+// lockRead sends q, queued by LockBatch: first the prelude and the orders'
+// locks, then the charges of orderIDs (when there are any), then, when
+// lr.accounts, the accounts of accounts and of the charged orders among
+// refunds; it records what it read.
+func (b *batch) lockRead(ctx context.Context, q *pgx.Batch, lr lockReads, orderIDs, accounts, refunds []string) (err error) {
 	br := b.tx.SendBatch(ctx, q)
 	defer func() {
 		if cerr := br.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("postgres: lock batch: %w", cerr)
 		}
 	}()
-	if err := locked(br); err != nil {
+	if err := lr.prelude(br); err != nil {
 		return err
 	}
-	read := 0
+	if err := lr.locked(br); err != nil {
+		return err
+	}
 	if len(orderIDs) > 0 {
 		rows, _ := br.Query()
 		if err := b.collectCharges(rows, orderIDs); err != nil {
 			return err
 		}
-		read += 2 // the locks and the charges
 	}
-	if read == q.Len() {
-		return nil // no accounts
+	if !lr.accounts {
+		return nil
 	}
 	for _, id := range refunds {
 		if c := b.charges[id]; c != nil && c.Status == payment.Charged {

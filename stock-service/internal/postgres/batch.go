@@ -69,6 +69,7 @@ func (s *Store) batch(ctx context.Context) *batch {
 // cannot change in between: their orders are locked.
 func (s *Store) LockBatch(ctx context.Context, orderIDs, items, releases []string) error {
 	q := &pgx.Batch{}
+	prelude := msgpg.TakePrelude(ctx, q) // the consumer's inbox claim
 	locked := msgpg.QueueLockKeys(ctx, q, orderIDs)
 	if len(releases) > 0 {
 		q.Queue(reservedItemsSQL, releases, stock.Reserved)
@@ -86,6 +87,9 @@ func (s *Store) LockBatch(ctx context.Context, orderIDs, items, releases []strin
 	}
 	br := s.tx.SendBatch(ctx, q)
 	defer br.Close()
+	if err := prelude(br); err != nil {
+		return err
+	}
 	if err := locked(br); err != nil {
 		return err
 	}
