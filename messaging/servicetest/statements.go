@@ -69,6 +69,18 @@ func (s *Statements) Count(prefix string) int {
 	return n
 }
 
+// SQL returns the statements sent since the last Reset, in order, their
+// white space collapsed.
+func (s *Statements) SQL() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, len(s.sqls))
+	for i, sql := range s.sqls {
+		out[i] = strings.Join(strings.Fields(sql), " ")
+	}
+	return out
+}
+
 // Total returns how many statements were sent since the last Reset.
 func (s *Statements) Total() int {
 	s.mu.Lock()

@@ -5,94 +5,32 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	msgpg "github.com/purchase-saga/messaging/postgres"
+	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testdb"
 
 	"github.com/purchase-saga/stock-service/internal/postgres"
 	"github.com/purchase-saga/stock-service/internal/stock"
 )
 
-// roundTrips counts the round trips a pool's connections take, a query
-// one and a pgx.Batch one for all its statements, and the statements.
-type roundTrips struct {
-	mu  sync.Mutex
-	n   int
-	sql []string
-}
-
-func (r *roundTrips) add(sql string, roundTrip bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.sql = append(r.sql, strings.Join(strings.Fields(sql), " "))
-	if roundTrip {
-		r.n++
-	}
-}
-
-func (r *roundTrips) reset() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.n, r.sql = 0, nil
-}
-
-// check fails t unless there were want round trips since the last reset,
-// with as many statements as prefixes, each beginning with its prefix.
-func (r *roundTrips) check(t *testing.T, what string, want int, prefixes ...string) {
+// checkTrips fails t unless s counted want round trips since its last
+// reset, with as many statements as prefixes, each beginning with its
+// prefix.
+func checkTrips(t *testing.T, s *servicetest.Statements, what string, want int, prefixes ...string) {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	ok := r.n == want && len(r.sql) == len(prefixes)
+	sql := s.SQL()
+	ok := s.RoundTrips() == want && len(sql) == len(prefixes)
 	for i := 0; ok && i < len(prefixes); i++ {
-		ok = strings.HasPrefix(r.sql[i], prefixes[i])
+		ok = strings.HasPrefix(sql[i], prefixes[i])
 	}
 	if !ok {
 		t.Errorf("%s: %d statements in %d round trips:\n\t%s\nwant %d round trips of:\n\t%s",
-			what, len(r.sql), r.n, strings.Join(r.sql, "\n\t"), want, strings.Join(prefixes, "…\n\t"))
+			what, len(sql), s.RoundTrips(), strings.Join(sql, "\n\t"), want, strings.Join(prefixes, "…\n\t"))
 	}
-}
-
-func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	r.add(d.SQL, true)
-	return ctx
-}
-
-func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.n++
-	return ctx
-}
-
-func (r *roundTrips) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
-	r.add(d.SQL, false)
-}
-
-func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
-
-// countingPool returns a one-connection pool on db whose round trips the
-// returned roundTrips counts.
-func countingPool(t *testing.T, db *testdb.DB) (*pgxpool.Pool, *roundTrips) {
-	t.Helper()
-	cfg, err := pgxpool.ParseConfig(db.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &roundTrips{}
-	cfg.MaxConns, cfg.ConnConfig.Tracer = 1, r
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool, r
 }
 
 // inStore runs fn in a transaction of db.Pool and commits it.
@@ -161,15 +99,15 @@ func TestLockBatchOfReservesIsOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	db := seed(t, 3)
 	addItem(t, db, "b", 5)
-	pool, trips := countingPool(t, db)
+	pool, trips := servicetest.CountingPool(t, db)
 	err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
 		ctx, hooks := msgpg.WithTxHooks(context.Background())
 		s := postgres.New(tx)
-		trips.reset()
+		trips.Reset()
 		if err := s.LockBatch(ctx, []string{"o2", "o1"}, []string{"b", "a", "nope", "a"}, nil); err != nil {
 			return err
 		}
-		trips.check(t, "LockBatch of reserves", 1, lockSQL, itemsSQL, reservationsSQL)
+		checkTrips(t, trips, "LockBatch of reserves", 1, lockSQL, itemsSQL, reservationsSQL)
 		for _, o := range []string{"o1", "o2"} {
 			if !orderLocked(t, db, o) {
 				t.Errorf("order %s is not locked", o)
@@ -181,7 +119,7 @@ func TestLockBatchOfReservesIsOneRoundTrip(t *testing.T) {
 			}
 		}
 
-		trips.reset()
+		trips.Reset()
 		for _, o := range []string{"o1", "o2"} {
 			if err := s.LockOrder(ctx, o); err != nil {
 				return err
@@ -200,7 +138,7 @@ func TestLockBatchOfReservesIsOneRoundTrip(t *testing.T) {
 		if err := s.Reserve(ctx, "o1", []stock.Line{{ItemID: "a", Quantity: 2}, {ItemID: "b", Quantity: 1}}); err != nil {
 			return err
 		}
-		trips.check(t, "commands after LockBatch", 0)
+		checkTrips(t, trips, "commands after LockBatch", 0)
 		return hooks.BeforeCommit(ctx)
 	})
 	if err != nil {
@@ -239,22 +177,22 @@ func TestLockBatchWithReleasesIsOneRoundTrip(t *testing.T) {
 				}
 				return s.Release(ctx, stock.Reservation{OrderID: "o8", Status: stock.Reserved, Lines: []stock.Line{{ItemID: "c", Quantity: 1}}})
 			})
-			pool, trips := countingPool(t, db)
+			pool, trips := servicetest.CountingPool(t, db)
 			err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
 				ctx, hooks := msgpg.WithTxHooks(context.Background())
 				s := postgres.New(tx)
-				trips.reset()
+				trips.Reset()
 				if err := s.LockBatch(ctx, tt.orders, tt.items, []string{"o8", "o9"}); err != nil {
 					return err
 				}
-				trips.check(t, "LockBatch with releases", 1, lockSQL, reservedSQL, releasedSQL, reservationsSQL)
+				checkTrips(t, trips, "LockBatch with releases", 1, lockSQL, reservedSQL, releasedSQL, reservationsSQL)
 				for _, id := range []string{"a", "b", "c"} {
 					if got, want := itemLocked(t, db, id), slices.Contains(tt.locked, id); got != want {
 						t.Errorf("item %s locked: %v, want %v", id, got, want)
 					}
 				}
 
-				trips.reset()
+				trips.Reset()
 				r, ok, err := s.Reservation(ctx, "o9")
 				if err != nil || !ok || r.Status != stock.Reserved {
 					return fmt.Errorf("reservation of o9: %+v ok %v err %v, want Reserved", r, ok, err)
@@ -268,7 +206,7 @@ func TestLockBatchWithReleasesIsOneRoundTrip(t *testing.T) {
 				if _, err := s.LockItems(ctx, tt.locked); err != nil {
 					return err
 				}
-				trips.check(t, "commands after LockBatch", 0)
+				checkTrips(t, trips, "commands after LockBatch", 0)
 				return hooks.BeforeCommit(ctx)
 			})
 			if err != nil {
