@@ -16,6 +16,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// IdleInTransactionTimeout is how long the server lets a session of a
+// Connect pool sit idle inside a transaction before it ends the session.
+const IdleInTransactionTimeout = "30s"
+
 // Connect opens a pool on url and checks that the server answers.
 func Connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
@@ -31,8 +35,16 @@ func Connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, er
 		// (custom plans): about a tenth of its CPU under load. A query
 		// whose best plan depends on its parameters' values is written as
 		// one statement per case instead (see order-service's ListOrders).
-		// The URL may say otherwise (options=-c plan_cache_mode=auto).
+		// The URL may say otherwise (plan_cache_mode=auto).
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		// A transaction left open by a client that froze or lost its
+		// network would hold its locks, the outbox writers' lock among
+		// them (messaging/outbox), until TCP gives up, hours later: the
+		// server ends such a session instead. A service's transactions
+		// never wait on anything but the database.
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = IdleInTransactionTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -84,5 +85,38 @@ func TestInTx(t *testing.T) {
 		return err
 	}); err != nil || len(got) != 1 || got[0] != 1 {
 		t.Errorf("rows = %v (%v), want only the committed 1", got, err)
+	}
+}
+
+// A pool's sessions plan once and are ended by the server when they idle
+// inside a transaction, unless the URL says otherwise.
+func TestConnectSetsSessionDefaultsTheURLMayOverride(t *testing.T) {
+	db := testdb.New(t, nil)
+	ctx := context.Background()
+	show := func(url, setting string) string {
+		t.Helper()
+		pool, err := Connect(ctx, url, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pool.Close()
+		var v string
+		if err := pool.QueryRow(ctx, "SHOW "+setting).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := show(db.URL, "plan_cache_mode"); got != "force_generic_plan" {
+		t.Errorf("plan_cache_mode %q, want force_generic_plan", got)
+	}
+	if got := show(db.URL, "idle_in_transaction_session_timeout"); got != IdleInTransactionTimeout {
+		t.Errorf("idle_in_transaction_session_timeout %q, want %s", got, IdleInTransactionTimeout)
+	}
+	sep := "?"
+	if strings.Contains(db.URL, "?") {
+		sep = "&"
+	}
+	if got := show(db.URL+sep+"plan_cache_mode=auto", "plan_cache_mode"); got != "auto" {
+		t.Errorf("plan_cache_mode %q with the URL asking for auto", got)
 	}
 }
