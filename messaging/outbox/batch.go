@@ -133,7 +133,7 @@ type sent struct {
 // published; rows it refuses for good (too large, an invalid topic) are
 // refused, each one sent alone first, since a broker refuses a whole
 // partition's batch for one bad record; the rest, failed for a passing
-// reason, stay queued and retry is set. An error means the lease ran out
+// reason, go out again next pass and retry is set. An error means the lease ran out
 // or ctx ended, and nothing is known.
 func (r *Relay) send(ctx context.Context, l *lease, batch []row) (sent, error) {
 	out := sent{refused: map[int64]string{}}
