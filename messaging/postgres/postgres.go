@@ -29,15 +29,12 @@ func Connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, er
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
-	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
-		// The hot statements are set-based, with array parameters, for
-		// which the server would otherwise plan every execution again
-		// (custom plans): about a tenth of its CPU under load. A query
-		// whose best plan depends on its parameters' values is written as
-		// one statement per case instead (see order-service's ListOrders).
-		// The URL may say otherwise (plan_cache_mode=auto).
-		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
-	}
+	// Plans are left to the server (plan_cache_mode auto): a generic plan
+	// made while a table is small scans it whole, and the hot statements'
+	// array parameters make such a plan look cheap, so forced generic
+	// plans kept scanning tables that had long outgrown them (measured:
+	// no gain in throughput, more CPU at low rates). The URL may say
+	// otherwise (&plan_cache_mode=force_generic_plan).
 	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
 		// A transaction left open by a client that froze or lost its
 		// network would hold its locks, the outbox writers' lock among

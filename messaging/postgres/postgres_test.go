@@ -88,7 +88,7 @@ func TestInTx(t *testing.T) {
 	}
 }
 
-// A pool's sessions plan once and are ended by the server when they idle
+// A pool's sessions are ended by the server when they idle
 // inside a transaction, unless the URL says otherwise.
 func TestConnectSetsSessionDefaultsTheURLMayOverride(t *testing.T) {
 	db := testdb.New(t, nil)
@@ -106,8 +106,8 @@ func TestConnectSetsSessionDefaultsTheURLMayOverride(t *testing.T) {
 		}
 		return v
 	}
-	if got := show(db.URL, "plan_cache_mode"); got != "force_generic_plan" {
-		t.Errorf("plan_cache_mode %q, want force_generic_plan", got)
+	if got := show(db.URL, "plan_cache_mode"); got != "auto" {
+		t.Errorf("plan_cache_mode %q, want the server's default, auto", got)
 	}
 	if got := show(db.URL, "idle_in_transaction_session_timeout"); got != IdleInTransactionTimeout {
 		t.Errorf("idle_in_transaction_session_timeout %q, want %s", got, IdleInTransactionTimeout)
@@ -116,7 +116,10 @@ func TestConnectSetsSessionDefaultsTheURLMayOverride(t *testing.T) {
 	if strings.Contains(db.URL, "?") {
 		sep = "&"
 	}
-	if got := show(db.URL+sep+"plan_cache_mode=auto", "plan_cache_mode"); got != "auto" {
-		t.Errorf("plan_cache_mode %q with the URL asking for auto", got)
+	if got := show(db.URL+sep+"plan_cache_mode=force_generic_plan", "plan_cache_mode"); got != "force_generic_plan" {
+		t.Errorf("plan_cache_mode %q with the URL asking for force_generic_plan", got)
+	}
+	if got := show(db.URL+sep+"idle_in_transaction_session_timeout=0", "idle_in_transaction_session_timeout"); got != "0" {
+		t.Errorf("idle_in_transaction_session_timeout %q with the URL asking for 0", got)
 	}
 }

@@ -238,8 +238,8 @@ type Filter struct {
 
 // ListOrders returns orders matching f in id order (creation order, ids
 // being UUIDv7), at most f.Limit of them. Each combination of filters is a
-// statement of its own, so that its plan, made once for every value
-// (plan_cache_mode force_generic_plan), uses the index that serves it.
+// statement of its own, so that its plan, even a generic one made once
+// for every value, uses the index that serves it.
 func ListOrders(ctx context.Context, q Querier, f Filter) ([]order.Order, error) {
 	after := "00000000-0000-0000-0000-000000000000"
 	if f.After != "" {
