@@ -7,14 +7,16 @@ WORKDIR /src
 # Module files first so the dependency layer is cached across source edits.
 # The go.su[m] globs copy a go.sum only where one exists.
 COPY go.work go.work.su[m] ./
+COPY contract/go.mod contract/go.su[m] contract/
 COPY messaging/go.mod messaging/go.su[m] messaging/
+COPY messaging/cmd/sagactl/go.mod messaging/cmd/sagactl/go.su[m] messaging/cmd/sagactl/
 COPY migrations/go.mod migrations/go.su[m] migrations/
 COPY order-service/go.mod order-service/go.su[m] order-service/
 COPY stock-service/go.mod stock-service/go.su[m] stock-service/
 COPY payment-service/go.mod payment-service/go.su[m] payment-service/
 # Per module with GOWORK=off: fetches only what each go.mod requires, not the
 # whole workspace graph (goose's optional drivers).
-RUN for m in messaging migrations order-service stock-service payment-service; do \
+RUN for m in contract messaging messaging/cmd/sagactl migrations order-service stock-service payment-service; do \
       (cd "$m" && GOWORK=off go mod download) || exit 1; \
     done
 COPY . .

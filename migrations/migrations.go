@@ -1,8 +1,9 @@
-// Package migrations holds the goose SQL migrations of the three databases,
-// embedded, and applies them safely when several instances start at once.
+// Package migrations holds the goose SQL migrations of the three databases'
+// business tables, embedded, and applies them safely when several
+// instances start at once.
 //
-// Every database gets the messaging set (outbox and inbox, versioned in
-// goose_messaging_version) and then its own set (versioned in
+// Every database gets the messaging tables first (messaging/schema,
+// versioned in goose_messaging_version) and then its own set (versioned in
 // goose_db_version).
 package migrations
 
@@ -14,57 +15,41 @@ import (
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
+
+	"github.com/purchase-saga/messaging/schema"
 )
 
-//go:embed messaging/*.sql order/*.sql stock/*.sql payment/*.sql
+//go:embed order/*.sql stock/*.sql payment/*.sql
 var files embed.FS
 
-// The databases this package migrates, and Messaging, the set every one of
-// them gets (alone, for tests of the messaging mechanism).
+// The databases this package migrates.
 const (
-	Order     = "order"
-	Stock     = "stock"
-	Payment   = "payment"
-	Messaging = "messaging"
+	Order   = "order"
+	Stock   = "stock"
+	Payment = "payment"
 )
 
-// FS returns the migrations of one set: Order, Stock, Payment or "messaging".
-func FS(set string) (fs.FS, error) {
-	return fs.Sub(files, set)
+// FS returns the migrations of one database: Order, Stock or Payment.
+func FS(database string) (fs.FS, error) {
+	return fs.Sub(files, database)
 }
 
-// Up applies the messaging set and then the named database's set to db.
-// Up(ctx, db, Messaging) applies the messaging set alone.
-// A Postgres session lock serialises concurrent callers.
+// Up applies the messaging tables and then the named database's set to db.
 func Up(ctx context.Context, db *sql.DB, database string) error {
 	switch database {
-	case Order, Stock, Payment, Messaging:
+	case Order, Stock, Payment:
 	default:
 		return fmt.Errorf("migrations: unknown database %q", database)
 	}
-	if err := up(ctx, db, Messaging, "goose_messaging_version"); err != nil || database == Messaging {
-		return err
+	if err := schema.Up(ctx, db); err != nil {
+		return fmt.Errorf("migrations: %w", err)
 	}
-	return up(ctx, db, database, goose.DefaultTablename)
-}
-
-func up(ctx context.Context, db *sql.DB, set, table string) error {
-	fsys, err := FS(set)
+	fsys, err := FS(database)
 	if err != nil {
-		return fmt.Errorf("migrations: %s: %w", set, err)
+		return fmt.Errorf("migrations: %s: %w", database, err)
 	}
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 120))
-	if err != nil {
-		return fmt.Errorf("migrations: locker: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
-		goose.WithSessionLocker(locker), goose.WithTableName(table), goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("migrations: %s provider: %w", set, err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrations: %s up: %w", set, err)
+	if err := schema.Apply(ctx, db, fsys, goose.DefaultTablename); err != nil {
+		return fmt.Errorf("migrations: %s: %w", database, err)
 	}
 	return nil
 }

@@ -6,10 +6,9 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/prometheus/client_golang v1.25.0
+	github.com/purchase-saga/contract v0.0.0
 	github.com/purchase-saga/messaging v0.0.0
 	github.com/purchase-saga/migrations v0.0.0
-	github.com/purchase-saga/payment-service v0.0.0
-	github.com/purchase-saga/stock-service v0.0.0
 	github.com/segmentio/kafka-go v0.4.51
 )
 
@@ -43,6 +42,4 @@ replace github.com/purchase-saga/messaging => ../messaging
 
 replace github.com/purchase-saga/migrations => ../migrations
 
-replace github.com/purchase-saga/stock-service => ../stock-service
-
-replace github.com/purchase-saga/payment-service => ../payment-service
+replace github.com/purchase-saga/contract => ../contract

@@ -8,8 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/purchase-saga/contract"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/service"
-	"github.com/purchase-saga/messaging/topic"
 	"github.com/purchase-saga/migrations"
 	"github.com/purchase-saga/order-service/internal/admission"
 	"github.com/purchase-saga/order-service/internal/api"
@@ -18,6 +19,7 @@ import (
 
 // settings are order-service's own, beside service.Config.
 type settings struct {
+	Currency    string        `env:"CURRENCY" default:"EUR"`
 	SagaTimeout time.Duration `env:"SAGA_TIMEOUT" default:"30s"`
 	// SweepEvery is the robfig/cron spec of the timeout sweep.
 	SweepEvery string `env:"SWEEP_SCHEDULE" default:"@every 1s"`
@@ -31,23 +33,28 @@ type settings struct {
 	AdmissionDisabled     bool          `env:"ADMISSION_DISABLED" default:"false"`
 }
 
+// Validate reports a currency that is not an ISO code.
+func (s *settings) Validate() error { return contract.CheckCurrency(s.Currency) }
+
+// spec is the service, for main and the end-to-end test alike.
+var spec = service.Spec[settings]{
+	Name:        "order-service",
+	DefaultAddr: "127.0.0.1:8080",
+	Topics:      service.Topics{Names: topic.All, Compacted: topic.Compacted},
+	Migrate: func(ctx context.Context, db *sql.DB) error {
+		return migrations.Up(ctx, db, migrations.Order)
+	},
+	Wire: func(_ context.Context, s *service.Service, cfg settings) (http.Handler, error) {
+		return wire(s, cfg)
+	},
+}
+
 func main() {
-	var extra settings
-	service.Main(service.Spec{
-		Name:        "order-service",
-		DefaultAddr: "127.0.0.1:8080",
-		Extra:       &extra,
-		Migrate: func(ctx context.Context, db *sql.DB) error {
-			return migrations.Up(ctx, db, migrations.Order)
-		},
-		Wire: func(ctx context.Context, s *service.Service) (http.Handler, error) {
-			return wire(s, extra)
-		},
-	})
+	service.Main(spec)
 }
 
 func wire(s *service.Service, cfg settings) (http.Handler, error) {
-	sg := &saga.Saga{Pool: s.Pool, Currency: s.Config.Currency, Timeout: cfg.SagaTimeout, Log: s.Log}
+	sg := &saga.Saga{Pool: s.Pool, Currency: cfg.Currency, Timeout: cfg.SagaTimeout, Log: s.Log}
 	sg.Admission = admission.New(admission.Config{
 		Target: cfg.AdmissionTarget, MinLimit: cfg.AdmissionMinLimit, MaxLimit: cfg.AdmissionMaxLimit,
 		InitialLimit: cfg.AdmissionInitialLimit, Disabled: cfg.AdmissionDisabled, Logger: s.Log,

@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/purchase-saga/contract v0.0.0
 	github.com/purchase-saga/messaging v0.0.0
 	github.com/purchase-saga/migrations v0.0.0
 	github.com/segmentio/kafka-go v0.4.51
@@ -40,3 +41,5 @@ require (
 replace github.com/purchase-saga/messaging => ../messaging
 
 replace github.com/purchase-saga/migrations => ../migrations
+
+replace github.com/purchase-saga/contract => ../contract

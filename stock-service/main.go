@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/purchase-saga/contract"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/service"
-	"github.com/purchase-saga/messaging/topic"
 	"github.com/purchase-saga/migrations"
 
 	"github.com/purchase-saga/stock-service/internal/api"
@@ -18,13 +19,26 @@ import (
 
 const name = "stock-service"
 
+// spec is the service, for main and the end-to-end test alike.
+var spec = service.Spec[settings]{
+	Name:        name,
+	DefaultAddr: "127.0.0.1:8081",
+	Topics:      service.Topics{Names: topic.All, Compacted: topic.Compacted},
+	Migrate:     migrate,
+	Wire:        wire,
+}
+
+// settings are the service's own, beside service.Config.
+type settings struct {
+	AdminToken string `env:"ADMIN_TOKEN" secret:"true"`
+	Currency   string `env:"CURRENCY" default:"EUR"`
+}
+
+// Validate reports a currency that is not an ISO code.
+func (s *settings) Validate() error { return contract.CheckCurrency(s.Currency) }
+
 func main() {
-	service.Main(service.Spec{
-		Name:        name,
-		DefaultAddr: "127.0.0.1:8081",
-		Migrate:     migrate,
-		Wire:        wire,
-	})
+	service.Main(spec)
 }
 
 // migrate applies stock's schema, for main and the end-to-end test alike,
@@ -35,8 +49,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // wire consumes the stock commands and their compensations, sending every
 // failure to stock.dlt, where the orchestrator reads this step's outcome.
-func wire(_ context.Context, s *service.Service) (http.Handler, error) {
-	h := handler.New(s.Config.Currency, s.Name)
+func wire(_ context.Context, s *service.Service, cfg settings) (http.Handler, error) {
+	h := handler.New(cfg.Currency, s.Name)
 	// Commands and compensations are consumed apart, each with its own
 	// fetcher and workers, so that releases never queue behind a backlog
 	// of reserves.
@@ -55,5 +69,5 @@ func wire(_ context.Context, s *service.Service) (http.Handler, error) {
 			return nil, fmt.Errorf("consume %s: %w", t, err)
 		}
 	}
-	return api.New(s.Pool, s.Config.Currency, s.Config.AdminToken, s.Log).Handler(), nil
+	return api.New(s.Pool, cfg.Currency, cfg.AdminToken, s.Log).Handler(), nil
 }

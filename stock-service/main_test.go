@@ -10,13 +10,13 @@ import (
 
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 func TestServiceAnswersCommandsOverTheBroker(t *testing.T) {
-	url, b := servicetest.Start(t, name, migrate, wire)
+	url, b := servicetest.Start(t, spec, settings{AdminToken: servicetest.AdminToken, Currency: "EUR"})
 	servicetest.Admin(t, http.MethodPut, url+"/items/a", `{"name":"A","price_cents":100,"currency":"EUR"}`, servicetest.AdminToken)
 	servicetest.Admin(t, http.MethodPost, url+"/items/a/restock", `{"quantity":5}`, servicetest.AdminToken)
 

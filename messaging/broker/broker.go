@@ -144,8 +144,8 @@ type TopicOptions struct {
 	Replication int
 }
 
-// EnsureTopics creates the topics that do not exist yet; items-style
-// compacted topics get cleanup.policy=compact. Existing topics are left as
+// EnsureTopics creates the topics that do not exist yet; those compacted
+// reports get cleanup.policy=compact. Existing topics are left as
 // they are.
 func EnsureTopics(ctx context.Context, brokers []string, topics []string, compacted func(string) bool, opts TopicOptions) error {
 	if opts.Partitions <= 0 {

@@ -18,9 +18,9 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/postgres"
+	"github.com/purchase-saga/messaging/schema"
 	"github.com/purchase-saga/messaging/testbroker"
 	"github.com/purchase-saga/messaging/testdb"
-	"github.com/purchase-saga/migrations"
 )
 
 // BenchmarkConsumer measures one consumer alone, configured as a
@@ -75,7 +75,7 @@ func insertBeforeCommit(ctx context.Context, tx pgx.Tx, e effect) error {
 
 func benchConsumer(b *testing.B, insert func(context.Context, pgx.Tx, effect) error) {
 	db := testdb.New(b, func(ctx context.Context, db *sql.DB) error {
-		if err := migrations.Up(ctx, db, migrations.Messaging); err != nil {
+		if err := schema.Up(ctx, db); err != nil {
 			return err
 		}
 		_, err := db.ExecContext(ctx, `CREATE TABLE effects (

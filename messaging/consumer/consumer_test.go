@@ -20,9 +20,9 @@ import (
 	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/retry"
+	"github.com/purchase-saga/messaging/schema"
 	"github.com/purchase-saga/messaging/testbroker"
 	"github.com/purchase-saga/messaging/testdb"
-	"github.com/purchase-saga/migrations"
 )
 
 const (
@@ -57,7 +57,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t}
 	f.db = testdb.New(t, func(ctx context.Context, db *sql.DB) error {
-		if err := migrations.Up(ctx, db, migrations.Messaging); err != nil {
+		if err := schema.Up(ctx, db); err != nil {
 			return err
 		}
 		_, err := db.ExecContext(ctx, `CREATE TABLE effects (

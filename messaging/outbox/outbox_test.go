@@ -17,15 +17,15 @@ import (
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/outbox"
+	"github.com/purchase-saga/messaging/schema"
 	"github.com/purchase-saga/messaging/testbroker"
 	"github.com/purchase-saga/messaging/testdb"
-	"github.com/purchase-saga/migrations"
 )
 
 const events = "events"
 
 func migrate(ctx context.Context, db *sql.DB) error {
-	return migrations.Up(ctx, db, migrations.Messaging)
+	return schema.Up(ctx, db)
 }
 
 // write commits one outbox row for key carrying seq.

@@ -11,12 +11,12 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/schema"
 	"github.com/purchase-saga/messaging/testdb"
-	"github.com/purchase-saga/migrations"
 )
 
 func migrateMessaging(ctx context.Context, db *sql.DB) error {
-	return migrations.Up(ctx, db, migrations.Messaging)
+	return schema.Up(ctx, db)
 }
 
 type discard struct{}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 )
 
@@ -16,8 +15,6 @@ import (
 type Config struct {
 	DatabaseURL      string        `env:"DATABASE_URL" required:"true"`
 	KafkaBrokers     []string      `env:"KAFKA_BROKERS" default:"127.0.0.1:9092"`
-	AdminToken       string        `env:"ADMIN_TOKEN" secret:"true"`
-	Currency         string        `env:"CURRENCY" default:"EUR"`
 	LogLevel         string        `env:"LOG_LEVEL" default:"info"`
 	MaxAttempts      int           `env:"MAX_ATTEMPTS" default:"5"`
 	OutboxRetention  time.Duration `env:"OUTBOX_RETENTION" default:"168h"`
@@ -49,9 +46,6 @@ func (c *Config) Validate() error {
 	var errs []error
 	if len(c.KafkaBrokers) == 0 {
 		errs = append(errs, errors.New("KAFKA_BROKERS is empty"))
-	}
-	if len(c.Currency) != 3 || strings.ToUpper(c.Currency) != c.Currency {
-		errs = append(errs, fmt.Errorf("CURRENCY=%q is not a three-letter ISO code", c.Currency))
 	}
 	if _, err := c.Level(); err != nil {
 		errs = append(errs, err)

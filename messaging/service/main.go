@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,25 +15,34 @@ import (
 	"github.com/purchase-saga/messaging/config"
 )
 
-// Spec describes a service to Main.
-type Spec struct {
+// Spec describes a service to Main. C is the service's own settings, a
+// struct that Main fills from the environment with config.Load (beside
+// Config, which every service reads) and checks with its Validate method,
+// if it has one.
+type Spec[C any] struct {
 	// Name is the service's name, its consumer group and its dlt-service.
 	Name string
 	// DefaultAddr is the HTTP address used when HTTP_ADDR is unset.
 	DefaultAddr string
-	// Extra, when set, points to a struct of service-specific settings
-	// that Main loads from the environment too.
-	Extra any
+	// Topics are the topics Start makes sure exist.
+	Topics Topics
 	// Migrate brings the service's database schema up to date.
 	Migrate func(context.Context, *sql.DB) error
 	// Wire registers consumers and workers on s and returns the REST API.
-	Wire func(ctx context.Context, s *Service) (http.Handler, error)
+	Wire func(ctx context.Context, s *Service, cfg C) (http.Handler, error)
+}
+
+// Topics names the topics a service needs, all of those of its system
+// (so that any service may start first), and which are compacted.
+type Topics struct {
+	Names     []string
+	Compacted func(topic string) bool
 }
 
 // Main is the whole of a service's main: it loads the configuration, runs
 // the "migrate" subcommand or the service until SIGTERM or SIGINT, and
 // exits 0 after a clean shutdown, 1 otherwise.
-func Main(spec Spec) {
+func Main[C any](spec Spec[C]) {
 	setGC()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -56,7 +66,7 @@ func setGC() {
 	}
 }
 
-func run(ctx context.Context, spec Spec, args []string) error {
+func run[C any](ctx context.Context, spec Spec[C], args []string) error {
 	var cfg struct {
 		Config
 		HTTPAddr string `env:"HTTP_ADDR"`
@@ -64,12 +74,11 @@ func run(ctx context.Context, spec Spec, args []string) error {
 	if err := config.Load(&cfg, nil); err != nil {
 		return err
 	}
-	if spec.Extra != nil {
-		if err := config.Load(spec.Extra, nil); err != nil {
-			return err
-		}
+	var own C
+	if err := config.Load(&own, nil); err != nil {
+		return err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(cfg.Validate(), validate(&own)); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	if cfg.HTTPAddr == "" {
@@ -78,8 +87,8 @@ func run(ctx context.Context, spec Spec, args []string) error {
 	level, _ := cfg.Level()
 	log := NewLogger(spec.Name, level)
 	log.Info("configuration", config.Masked(&cfg)...)
-	if spec.Extra != nil {
-		log.Info("service configuration", config.Masked(spec.Extra)...)
+	if fields := config.Masked(&own); len(fields) > 0 {
+		log.Info("service configuration", fields...)
 	}
 	switch {
 	case len(args) == 1 && args[0] == "migrate":
@@ -102,16 +111,24 @@ func run(ctx context.Context, spec Spec, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	s, err := Start(ctx, spec.Name, cfg.Config, log, spec.Migrate)
+	s, err := Start(ctx, spec.Name, cfg.Config, spec.Topics, log, spec.Migrate)
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
-	app, err := spec.Wire(ctx, s)
+	app, err := spec.Wire(ctx, s, own)
 	if err != nil {
 		_ = ln.Close()
 		s.Pool.Close()
 		return err
 	}
 	return s.Run(ctx, ln, app)
+}
+
+// validate runs cfg's Validate method, if it has one.
+func validate(cfg any) error {
+	if v, ok := cfg.(interface{ Validate() error }); ok {
+		return v.Validate()
+	}
+	return nil
 }

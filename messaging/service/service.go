@@ -19,7 +19,6 @@ import (
 	"github.com/purchase-saga/messaging/outbox"
 	"github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/retry"
-	"github.com/purchase-saga/messaging/topic"
 )
 
 // Service holds a started service's shared resources and the background
@@ -46,10 +45,10 @@ type Service struct {
 // startTimeout bounds how long Start waits for the database and broker.
 const startTimeout = 2 * time.Minute
 
-// Start connects to the database, applies migrate, creates the saga's
-// topics and opens the writer, waiting up to two minutes for the database
+// Start connects to the database, applies migrate, creates topics and
+// opens the writer, waiting up to two minutes for the database
 // and the broker to come up.
-func Start(ctx context.Context, name string, cfg Config, log *slog.Logger, migrate func(context.Context, *sql.DB) error) (*Service, error) {
+func Start(ctx context.Context, name string, cfg Config, topics Topics, log *slog.Logger, migrate func(context.Context, *sql.DB) error) (*Service, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	pool, err := OpenDatabase(ctx, cfg, log, migrate)
@@ -57,7 +56,7 @@ func Start(ctx context.Context, name string, cfg Config, log *slog.Logger, migra
 		return nil, err
 	}
 	err = waitFor(ctx, log, "broker", func() error {
-		return broker.EnsureTopics(ctx, cfg.KafkaBrokers, topic.All, topic.Compacted,
+		return broker.EnsureTopics(ctx, cfg.KafkaBrokers, topics.Names, topics.Compacted,
 			broker.TopicOptions{Partitions: cfg.TopicPartitions, Replication: cfg.TopicReplication})
 	})
 	if err != nil {

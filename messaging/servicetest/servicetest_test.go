@@ -17,14 +17,13 @@ import (
 
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/outbox"
+	"github.com/purchase-saga/messaging/schema"
 	"github.com/purchase-saga/messaging/service"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/messaging/topic"
-	"github.com/purchase-saga/migrations"
 )
 
 func migrate(ctx context.Context, db *sql.DB) error {
-	return migrations.Up(ctx, db, migrations.Messaging)
+	return schema.Up(ctx, db)
 }
 
 type echo struct {
@@ -162,16 +161,18 @@ func TestServerAnswersDoAndAdmin(t *testing.T) {
 // on stock with a reply on stock.success, and sends it two and a record
 // that is not an envelope.
 func TestStartRunsTheWiredService(t *testing.T) {
-	wire := func(_ context.Context, s *service.Service) (http.Handler, error) {
+	wire := func(_ context.Context, s *service.Service, _ struct{}) (http.Handler, error) {
 		reply := func(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
-			return outbox.Send(ctx, tx, topic.StockSuccess, d.Message.Type+".done", d.Message.SagaID, echo{})
+			return outbox.Send(ctx, tx, "replies", d.Message.Type+".done", d.Message.SagaID, echo{})
 		}
-		err := s.Consume(service.Subscription{Topics: []string{topic.Stock}, Handler: reply, DeadLetterTopic: func(string) string { return topic.StockDLT }})
+		err := s.Consume(service.Subscription{Topics: []string{"commands"}, Handler: reply, DeadLetterTopic: func(string) string { return "commands.dlt" }})
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, s.Name)
 		}), err
 	}
-	url, b := servicetest.Start(t, "test-service", migrate, wire)
+	spec := service.Spec[struct{}]{Name: "test-service", Migrate: migrate, Wire: wire,
+		Topics: service.Topics{Names: []string{"commands", "replies", "commands.dlt"}}}
+	url, b := servicetest.Start(t, spec, struct{}{})
 
 	if r := servicetest.Do(t, http.MethodGet, url+"/anything", "", "", ""); r.Raw != "test-service" {
 		t.Errorf("app answered %q (status %d), want test-service", r.Raw, r.Status)
@@ -180,11 +181,11 @@ func TestStartRunsTheWiredService(t *testing.T) {
 		t.Errorf("readyz: status %d %s, want 200", r.Status, r.Raw)
 	}
 	servicetest.Send(t, b,
-		servicetest.Command(t, topic.Stock, "a", "s1", echo{N: 1}),
-		servicetest.Command(t, topic.Stock, "b", "s2", echo{N: 2}),
-		kafka.Message{Topic: topic.Stock, Key: []byte("s3"), Value: []byte("not json")})
-	if got := servicetest.Types(t, b.ReadAll(t, topic.StockSuccess, 2, 30*time.Second)); got != "a.done,b.done" {
+		servicetest.Command(t, "commands", "a", "s1", echo{N: 1}),
+		servicetest.Command(t, "commands", "b", "s2", echo{N: 2}),
+		kafka.Message{Topic: "commands", Key: []byte("s3"), Value: []byte("not json")})
+	if got := servicetest.Types(t, b.ReadAll(t, "replies", 2, 30*time.Second)); got != "a.done,b.done" {
 		t.Errorf("stock.success carries %s, want a.done,b.done", got)
 	}
-	servicetest.CheckDeadLetters(t, b, topic.StockDLT, map[string]string{"s3": "poison from stock"})
+	servicetest.CheckDeadLetters(t, b, "commands.dlt", map[string]string{"s3": "poison from commands"})
 }

@@ -9,10 +9,8 @@ package servicetest
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"net"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -28,33 +26,32 @@ import (
 	"github.com/purchase-saga/messaging/testdb"
 )
 
-// AdminToken is the admin token of the services Start runs.
+// AdminToken is the admin token the services' tests give the services Start runs.
 const AdminToken = "tok"
 
-// Start runs service name, migrated by migrate and wired by wire as its
-// main does, on a fresh database and broker until the test ends, and
+// Start runs the service spec describes, with its own settings own, as
+// its main does, on a fresh database and broker until the test ends, and
 // returns its base URL and the broker. Two attempts before a dead letter
 // and two partitions a topic keep the tests short. Under -short it skips
 // the test: a whole service (consumer group, relay, HTTP server) is slow.
-func Start(t testing.TB, name string, migrate func(context.Context, *sql.DB) error,
-	wire func(context.Context, *service.Service) (http.Handler, error)) (string, *testbroker.Broker) {
+func Start[C any](t testing.TB, spec service.Spec[C], own C) (string, *testbroker.Broker) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: consumer group, relay and HTTP server")
 	}
 	db := testdb.New(t, nil)
 	b := testbroker.New(t, 2)
-	cfg := service.Config{DatabaseURL: db.URL, KafkaBrokers: b.Addrs, AdminToken: AdminToken, Currency: "EUR",
+	cfg := service.Config{DatabaseURL: db.URL, KafkaBrokers: b.Addrs,
 		MaxAttempts: 2, OutboxRetention: time.Hour, TopicPartitions: 2, TopicReplication: 1,
 		ShutdownTimeout: 10 * time.Second, ConsumerWorkers: 2, DBMaxConns: 8}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	s, err := service.Start(ctx, name, cfg, log, migrate)
+	s, err := service.Start(ctx, spec.Name, cfg, spec.Topics, log, spec.Migrate)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := wire(ctx, s)
+	app, err := spec.Wire(ctx, s, own)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/envelope"
-	"github.com/purchase-saga/messaging/topic"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/topic"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 func TestPurchaseCompletes(t *testing.T) {

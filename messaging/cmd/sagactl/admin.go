@@ -12,10 +12,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/outbox"
 	"github.com/purchase-saga/messaging/postgres"
-	"github.com/purchase-saga/messaging/topic"
 )
 
 func topicsCreate(ctx context.Context, args []string, out io.Writer) error {

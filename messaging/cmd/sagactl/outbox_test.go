@@ -10,8 +10,8 @@ import (
 
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/outbox"
+	"github.com/purchase-saga/messaging/schema"
 	"github.com/purchase-saga/messaging/testdb"
-	"github.com/purchase-saga/migrations"
 )
 
 func runOutbox(t *testing.T, args ...string) (string, error) {
@@ -25,7 +25,7 @@ func runOutbox(t *testing.T, args ...string) (string, error) {
 // reason, and queues them again with outbox retry.
 func TestOutboxFailedRowsAreShownListedAndRetried(t *testing.T) {
 	db := testdb.New(t, func(ctx context.Context, db *sql.DB) error {
-		return migrations.Up(ctx, db, migrations.Messaging)
+		return schema.Up(ctx, db)
 	})
 	ctx := context.Background()
 	tx, err := db.Pool.Begin(ctx)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/order-service/internal/order"
-	"github.com/purchase-saga/payment-service/paymentmsg"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 var (

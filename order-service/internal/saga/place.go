@@ -12,11 +12,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/purchase-saga/messaging/outbox"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
-	"github.com/purchase-saga/payment-service/paymentmsg"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // LineRequest is one requested line.

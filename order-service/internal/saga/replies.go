@@ -13,11 +13,11 @@ import (
 	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/messaging/envelope"
 	mpostgres "github.com/purchase-saga/messaging/postgres"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
-	"github.com/purchase-saga/payment-service/paymentmsg"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // ReplyTopics carry the participants' answers, which drive the sagas.

@@ -16,13 +16,13 @@ import (
 
 	"github.com/purchase-saga/messaging/outbox"
 	mpostgres "github.com/purchase-saga/messaging/postgres"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/order-service/internal/admission"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
-	"github.com/purchase-saga/order-service/ordermsg"
-	"github.com/purchase-saga/payment-service/paymentmsg"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/ordermsg"
+	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // TerminalChannel is notified when an order becomes terminal, so that long

@@ -10,10 +10,10 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testbroker"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 
 	"github.com/purchase-saga/payment-service/internal/handler"
-	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
 )
 
 // Two instances with four workers each apply a backlog of charges to a

@@ -10,7 +10,7 @@ import (
 
 	"github.com/purchase-saga/payment-service/internal/payment"
 	"github.com/purchase-saga/payment-service/internal/postgres"
-	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
 )
 
 // expired reports whether a command's deadline (zero: none) has passed: a

@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 
-	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
 )
 
 func TestChargeTakesTheAmountAndAnswers(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"github.com/purchase-saga/messaging/servicetest"
 
 	"github.com/purchase-saga/payment-service/internal/postgres"
-	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
 )
 
 func TestConcurrentChargesNeverOverdraw(t *testing.T) {

@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 
-	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
 )
 
 // A charge that arrives after its saga's deadline is refused as expired

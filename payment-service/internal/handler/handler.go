@@ -14,7 +14,7 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 
 	"github.com/purchase-saga/payment-service/internal/postgres"
-	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
 )
 
 // Handler applies payment commands; Handle is its consumer.Handler.

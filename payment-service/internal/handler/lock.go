@@ -9,7 +9,7 @@ import (
 
 	"github.com/purchase-saga/payment-service/internal/payment"
 	"github.com/purchase-saga/payment-service/internal/postgres"
-	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
 )
 
 // Lock takes every lock a batch of payment commands needs before any of

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/purchase-saga/messaging/consumer"
-	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
 )
 
 // A charge for a customer id that no account can have is poison at once:

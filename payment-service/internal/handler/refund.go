@@ -9,7 +9,7 @@ import (
 
 	"github.com/purchase-saga/payment-service/internal/payment"
 	"github.com/purchase-saga/payment-service/internal/postgres"
-	"github.com/purchase-saga/payment-service/paymentmsg"
+	"github.com/purchase-saga/contract/paymentmsg"
 )
 
 // refund gives back what an order was charged. Before any charge it

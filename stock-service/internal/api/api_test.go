@@ -12,11 +12,11 @@ import (
 
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/migrations"
 
 	"github.com/purchase-saga/stock-service/internal/api"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 const token = "s3cret"

@@ -11,10 +11,10 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testbroker"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 
 	"github.com/purchase-saga/stock-service/internal/handler"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // Two instances with four workers each apply a backlog of multi-line

@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 func TestConcurrentReservesNeverOversell(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 
 	"github.com/purchase-saga/stock-service/internal/postgres"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // Handler applies stock commands; Handle is its consumer.Handler.

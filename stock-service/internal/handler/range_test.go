@@ -7,7 +7,7 @@ import (
 
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/stock-service/internal/stock"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // A reserve whose numbers or ids are out of range is poison at once: it

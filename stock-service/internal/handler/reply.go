@@ -8,10 +8,10 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/outbox"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 
 	"github.com/purchase-saga/stock-service/internal/stock"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // succeed writes a success reply of type typ to stock.success.

@@ -7,13 +7,13 @@ import (
 
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/migrations"
 
 	"github.com/purchase-saga/stock-service/internal/handler"
 	"github.com/purchase-saga/stock-service/internal/postgres"
 	"github.com/purchase-saga/stock-service/internal/stock"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 const currency = "EUR"

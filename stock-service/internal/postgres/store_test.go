@@ -12,12 +12,12 @@ import (
 	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testdb"
-	"github.com/purchase-saga/messaging/topic"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/migrations"
 
 	"github.com/purchase-saga/stock-service/internal/postgres"
 	"github.com/purchase-saga/stock-service/internal/stock"
-	"github.com/purchase-saga/stock-service/stockmsg"
+	"github.com/purchase-saga/contract/stockmsg"
 )
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -1,4 +1,4 @@
-// Package stockmsg is stock-service's published language: the commands it
+// Package stockmsg is stock-service's part of the contract: the commands it
 // accepts and the replies and events it emits, as they travel in the
 // envelope's data. Other services import it; it imports nothing of stock.
 package stockmsg

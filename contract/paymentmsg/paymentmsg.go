@@ -1,4 +1,4 @@
-// Package paymentmsg is payment-service's published language: the commands
+// Package paymentmsg is payment-service's part of the contract: the commands
 // it accepts and the replies it emits, as they travel in the envelope's
 // data. Other services import it; it imports nothing of payment.
 package paymentmsg

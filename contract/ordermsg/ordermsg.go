@@ -1,4 +1,4 @@
-// Package ordermsg is order-service's published language: the order
+// Package ordermsg is order-service's part of the contract: the order
 // lifecycle events on the orders topic.
 package ordermsg
 

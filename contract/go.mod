@@ -1,0 +1,3 @@
+module github.com/purchase-saga/contract
+
+go 1.26.8
