@@ -45,6 +45,14 @@ func New(t testing.TB, partitions int, topics ...string) *Broker {
 // consumer group, until it has at least want records or timeout passes.
 func (b *Broker) ReadAll(t testing.TB, topic string, want int, timeout time.Duration) []kafka.Message {
 	t.Helper()
+	return b.ReadUntil(t, topic, func(ms []kafka.Message) bool { return len(ms) >= want }, timeout)
+}
+
+// ReadUntil reads every record of topic from the beginning, without a
+// consumer group, until done says the records suffice or timeout passes:
+// a test of at-least-once delivery counts distinct records, not copies.
+func (b *Broker) ReadUntil(t testing.TB, topic string, done func([]kafka.Message) bool, timeout time.Duration) []kafka.Message {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	for {
@@ -52,7 +60,7 @@ func (b *Broker) ReadAll(t testing.TB, topic string, want int, timeout time.Dura
 		if err != nil && ctx.Err() == nil {
 			t.Logf("testbroker: read %s: %v", topic, err)
 		}
-		if len(out) >= want || ctx.Err() != nil {
+		if done(out) || ctx.Err() != nil {
 			return out
 		}
 		time.Sleep(50 * time.Millisecond)
