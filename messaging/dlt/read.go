@@ -12,7 +12,7 @@ import (
 type Filter struct {
 	// Reason matches dlt-reason.
 	Reason string
-	// Key matches the record key (the order id).
+	// Key matches the record key (the saga id).
 	Key string
 	// Since keeps records that failed at or after this time.
 	Since time.Time

@@ -145,8 +145,8 @@ func AfterCommit(ctx context.Context, fn func()) {
 
 // BeforeCommit registers fn to run once, just before the transaction whose
 // context ctx is commits, however often it is registered under key: work
-// that many messages of a batch ask for (one snapshot of an item that a
-// hundred reserves changed) is then done once, with the transaction's
+// that many messages of a batch ask for (one snapshot of a row that a
+// hundred commands changed) is then done once, with the transaction's
 // final state. It reports false, registering nothing, outside such a
 // context: the caller does the work at once.
 func BeforeCommit(ctx context.Context, key string, fn func(context.Context) error) bool {

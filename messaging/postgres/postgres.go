@@ -197,7 +197,7 @@ func isClosedConn(err error) bool {
 }
 
 // LockKey takes a transaction-scoped advisory lock on key, serialising
-// the transactions that touch the same key (such as one order's commands
+// the transactions that touch the same key (such as one saga's commands
 // arriving on two topics) until tx ends. A key that LockKeys already took
 // in this transaction (ctx carrying its TxHooks) costs no round trip.
 func LockKey(ctx context.Context, tx pgx.Tx, key string) error {
