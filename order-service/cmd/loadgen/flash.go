@@ -156,7 +156,7 @@ func waitSettled(ctx context.Context, pool *pgxpool.Pool, prefix string, timeout
 	for {
 		var open int64
 		err := pool.QueryRow(ctx, `SELECT count(*) FROM orders WHERE customer_id LIKE $1 AND (status = 'PENDING'
-			OR stock_status IN ('PENDING', 'COMPENSATING') OR payment_status IN ('PENDING', 'COMPENSATING'))
+			OR jsonb_path_exists(steps, '$.* ? (@.status == "PENDING" || @.status == "COMPENSATING")'))
 			AND NOT (status = 'COMPLETED')`, prefix+"-%").Scan(&open)
 		if err != nil {
 			return time.Time{}, err

@@ -1,18 +1,23 @@
 package order
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"time"
+)
 
 // Outcome is what a participant's reply says about a step.
 type Outcome int
 
 // Reply outcomes.
 const (
-	// Succeeded: stock.reserved or payment.charged.
+	// Succeeded: the step's done message (stock.reserved, payment.charged).
 	Succeeded Outcome = iota + 1
 	// Refused: rejected, or the command was dead-lettered for a technical
 	// reason; either way the step failed.
 	Refused
-	// Compensated: stock.released or payment.refunded.
+	// Compensated: the step's undone message (stock.released,
+	// payment.refunded).
 	Compensated
 )
 
@@ -37,10 +42,21 @@ type Decision struct {
 
 // Apply applies a reply. Terminal is terminal: a reply after the end only
 // moves its step, compensating a success that came late, and never
-// changes the order's status. Duplicates change nothing.
-func (o *Order) Apply(r Reply, now time.Time) Decision {
+// changes the order's status. Duplicates change nothing. A reply for a
+// step the order does not have is ErrUnknownStep, and changes nothing.
+func (o *Order) Apply(r Reply, now time.Time) (Decision, error) {
+	// Copies of an order share its steps' array: the change must not
+	// show through an earlier copy (one kept to notify or to write).
+	o.Steps = slices.Clone(o.Steps)
+	s := o.Steps.find(r.Step)
+	if s == nil {
+		return Decision{}, fmt.Errorf("order %s: reply for step %q: %w", o.ID, r.Step, ErrUnknownStep)
+	}
+	return o.apply(s, r, now), nil
+}
+
+func (o *Order) apply(s *Step, r Reply, now time.Time) Decision {
 	var d Decision
-	s := o.step(r.Step)
 	switch r.Outcome {
 	case Succeeded:
 		switch {
@@ -70,7 +86,7 @@ func (o *Order) Apply(r Reply, now time.Time) Decision {
 	}
 	s.UpdatedAt = now
 	d.Changed = true
-	o.settle(now, r.Step, &d)
+	o.settle(now, s, &d)
 	return d
 }
 
@@ -82,29 +98,42 @@ func (o *Order) Timeout(now time.Time) Decision {
 		return d
 	}
 	d.Changed = true
+	o.Steps = slices.Clone(o.Steps) // as in Apply
 	o.fail(now, ReasonTimeout, &d)
 	return d
 }
 
-// settle ends a pending order once a step failed or both succeeded.
-func (o *Order) settle(now time.Time, changed StepName, d *Decision) {
+// settle ends a pending order once the changed step failed or every step
+// succeeded.
+func (o *Order) settle(now time.Time, changed *Step, d *Decision) {
 	if o.Status != Pending {
 		return
 	}
-	switch s := o.step(changed); {
-	case s.Status == StepFailed:
-		o.fail(now, s.Reason, d)
-	case o.Steps.Stock.Status == StepSucceeded && o.Steps.Payment.Status == StepSucceeded:
+	switch {
+	case changed.Status == StepFailed:
+		o.fail(now, changed.Reason, d)
+	case o.allSucceeded():
 		o.Status, o.UpdatedAt, d.Ended = Completed, now, true
 	}
 }
 
+func (o *Order) allSucceeded() bool {
+	for _, s := range o.Steps {
+		if s.Status != StepSucceeded {
+			return false
+		}
+	}
+	return true
+}
+
+// fail ends the order and compensates every step that succeeded, in the
+// steps' order.
 func (o *Order) fail(now time.Time, reason string, d *Decision) {
 	o.Status, o.FailureReason, o.UpdatedAt, d.Ended = Failed, reason, now, true
-	for _, name := range []StepName{Stock, Payment} {
-		if s := o.step(name); s.Status == StepSucceeded {
+	for i := range o.Steps {
+		if s := &o.Steps[i]; s.Status == StepSucceeded {
 			s.Status, s.UpdatedAt = StepCompensating, now
-			d.Compensate = append(d.Compensate, name)
+			d.Compensate = append(d.Compensate, s.Name)
 		}
 	}
 }

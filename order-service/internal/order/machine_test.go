@@ -3,6 +3,7 @@ package order
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -11,12 +12,28 @@ var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
 const timeout = 30 * time.Second
 
-func newOrder() Order {
-	o, err := New("o1", "c1", []Line{{ItemID: "book", Quantity: 2, UnitPriceCents: 500}}, "EUR", t0, timeout)
+// The saga's two real steps, and a third as a new step would be.
+const (
+	Stock    StepName = "stock"
+	Payment  StepName = "payment"
+	Shipping StepName = "shipping"
+)
+
+// newOrder returns an order with the two real steps.
+func newOrder() Order { return newOrderOf(Stock, Payment) }
+
+func newOrderOf(steps ...StepName) Order {
+	o, err := New("o1", "c1", []Line{{ItemID: "book", Quantity: 2, UnitPriceCents: 500}}, "EUR", steps, t0, timeout)
 	if err != nil {
-		panic(err) // a fixed, small order always prices
+		panic(err) // a fixed, small order with distinct steps always prices
 	}
 	return o
+}
+
+// status returns the status of o's step name, "" when it has none.
+func status(o Order, name StepName) StepStatus {
+	s, _ := o.Steps.Get(name)
+	return s.Status
 }
 
 // event is a reply, or the timeout when timeout is true.
@@ -34,26 +51,30 @@ func (e event) String() string {
 
 // run applies events in order; every compensation the machine asks for is
 // acknowledged (twice: acknowledgements may be duplicated too) right after.
-func run(o *Order, events []event) (ends int, compensations []StepName) {
+// A reply the machine refuses is an error.
+func run(o *Order, events []event) (ends int, compensations []StepName, err error) {
 	now := t0
 	for _, e := range events {
 		now = now.Add(time.Second)
 		var d Decision
 		if e.timeout {
 			d = o.Timeout(t0.Add(timeout))
-		} else {
-			d = o.Apply(e.reply, now)
+		} else if d, err = o.Apply(e.reply, now); err != nil {
+			return ends, compensations, err
 		}
 		if d.Ended {
 			ends++
 		}
 		for _, step := range d.Compensate {
 			compensations = append(compensations, step)
-			o.Apply(Reply{Step: step, Outcome: Compensated}, now)
-			o.Apply(Reply{Step: step, Outcome: Compensated}, now)
+			for range 2 {
+				if _, err := o.Apply(Reply{Step: step, Outcome: Compensated}, now); err != nil {
+					return ends, compensations, err
+				}
+			}
 		}
 	}
-	return ends, compensations
+	return ends, compensations, nil
 }
 
 func permutations(events []event) [][]event {
@@ -81,25 +102,74 @@ func reply(step StepName, ok bool) event {
 // combination of outcomes, in every arrival order, with every reply
 // delivered twice, with and without the timeout at every position.
 func TestCompensationMatrix(t *testing.T) {
-	for _, stockOK := range []bool{true, false} {
-		for _, paymentOK := range []bool{true, false} {
-			for _, withTimeout := range []bool{false, true} {
-				events := []event{reply(Stock, stockOK), reply(Payment, paymentOK), reply(Stock, stockOK), reply(Payment, paymentOK)}
-				if withTimeout {
-					events = append(events, event{timeout: true})
-				}
-				for _, seq := range permutations(events) {
-					name := fmt.Sprintf("stock_ok=%v/payment_ok=%v/%v", stockOK, paymentOK, seq)
-					t.Run(name, func(t *testing.T) { checkRow(t, seq, stockOK, paymentOK) })
-				}
+	walkMatrix(t, Stock, Payment)
+}
+
+// TestCompensationMatrixOfThreeSteps walks the same matrix for a saga of
+// three steps: the order fails as soon as one step fails, completes when
+// all three succeed, and compensates every step that succeeded.
+func TestCompensationMatrixOfThreeSteps(t *testing.T) {
+	walkMatrix(t, Stock, Payment, Shipping)
+}
+
+// walkMatrix walks the matrix for an order of steps: every combination of
+// their outcomes, every arrival order of their replies, each delivered
+// twice, with and without the timeout at every position.
+func walkMatrix(t *testing.T, steps ...StepName) {
+	for combo := range 1 << len(steps) {
+		ok := make(map[StepName]bool, len(steps))
+		var events []event
+		for i, step := range steps {
+			ok[step] = combo&(1<<i) == 0
+			events = append(events, reply(step, ok[step]))
+		}
+		for _, step := range steps {
+			events = append(events, reply(step, ok[step]))
+		}
+		for _, withTimeout := range []bool{false, true} {
+			all := events
+			if withTimeout {
+				all = append(slices.Clone(events), event{timeout: true})
+			}
+			for _, seq := range distinct(permutations(all)) {
+				name := fmt.Sprintf("%s/%v", outcomes(steps, ok), seq)
+				t.Run(name, func(t *testing.T) { checkRow(t, steps, seq, ok) })
 			}
 		}
 	}
 }
 
-func checkRow(t *testing.T, seq []event, stockOK, paymentOK bool) {
-	o := newOrder()
-	ends, comps := run(&o, seq)
+// distinct drops the sequences equal to an earlier one: with every reply
+// delivered twice, each arrival order appears 2^n times.
+func distinct(seqs [][]event) [][]event {
+	seen := map[string]bool{}
+	var out [][]event
+	for _, seq := range seqs {
+		if key := fmt.Sprint(seq); !seen[key] {
+			seen[key] = true
+			out = append(out, seq)
+		}
+	}
+	return out
+}
+
+func outcomes(steps []StepName, ok map[StepName]bool) string {
+	var b strings.Builder
+	for i, step := range steps {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		fmt.Fprintf(&b, "%s_ok=%v", step, ok[step])
+	}
+	return b.String()
+}
+
+func checkRow(t *testing.T, steps []StepName, seq []event, ok map[StepName]bool) {
+	o := newOrderOf(steps...)
+	ends, comps, err := run(&o, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// What the spec says should happen, read off the arrival order.
 	var firstFailure string
@@ -107,7 +177,7 @@ func checkRow(t *testing.T, seq []event, stockOK, paymentOK bool) {
 	seen := map[StepName]bool{}
 	for _, e := range seq {
 		if e.timeout {
-			if firstFailure == "" && successes < 2 {
+			if firstFailure == "" && successes < len(steps) {
 				timedOut = true
 				firstFailure = ReasonTimeout
 			}
@@ -124,7 +194,10 @@ func checkRow(t *testing.T, seq []event, stockOK, paymentOK bool) {
 			successes++
 		}
 	}
-	completed := stockOK && paymentOK && !timedOut
+	completed := !timedOut
+	for _, step := range steps {
+		completed = completed && ok[step]
+	}
 
 	if got, want := ends, 1; got != want {
 		t.Fatalf("order ended %d times, want %d", got, want)
@@ -137,23 +210,19 @@ func checkRow(t *testing.T, seq []event, stockOK, paymentOK bool) {
 		t.Errorf("order %s (%q), want %s (%q)", o.Status, o.FailureReason, wantStatus, wantReason)
 	}
 	var wantComps []StepName
-	for _, c := range []struct {
-		step StepName
-		ok   bool
-	}{{Stock, stockOK}, {Payment, paymentOK}} {
-		s := *o.step(c.step)
+	for _, step := range steps {
 		var want StepStatus
 		switch {
-		case !c.ok:
+		case !ok[step]:
 			want = StepFailed
 		case completed:
 			want = StepSucceeded
 		default:
 			want = StepCompensated
-			wantComps = append(wantComps, c.step)
+			wantComps = append(wantComps, step)
 		}
-		if s.Status != want {
-			t.Errorf("%s step %s, want %s", c.step, s.Status, want)
+		if got := status(o, step); got != want {
+			t.Errorf("%s step %s, want %s", step, got, want)
 		}
 	}
 	slices.Sort(comps)
@@ -194,10 +263,13 @@ func TestSingleReplies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := newOrder()
-			_, comps := run(&o, tt.events)
-			if o.Status != tt.status || o.Steps.Stock.Status != tt.stock || o.Steps.Payment.Status != tt.payment {
-				t.Errorf("order %s stock %s payment %s, want %s %s %s", o.Status, o.Steps.Stock.Status,
-					o.Steps.Payment.Status, tt.status, tt.stock, tt.payment)
+			_, comps, err := run(&o, tt.events)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Status != tt.status || status(o, Stock) != tt.stock || status(o, Payment) != tt.payment {
+				t.Errorf("order %s stock %s payment %s, want %s %s %s", o.Status, status(o, Stock),
+					status(o, Payment), tt.status, tt.stock, tt.payment)
 			}
 			if !slices.Equal(comps, tt.compensate) {
 				t.Errorf("compensations %v, want %v", comps, tt.compensate)
@@ -211,18 +283,21 @@ func TestTimeoutBeforeDeadlineAndAcknowledgementWithoutCompensation(t *testing.T
 	if d := o.Timeout(t0.Add(timeout - time.Millisecond)); d.Changed || o.Status != Pending {
 		t.Errorf("timeout before the deadline changed the order: %+v", o)
 	}
-	if d := o.Apply(Reply{Step: Stock, Outcome: Compensated}, t0); d.Changed {
-		t.Errorf("an acknowledgement of a compensation never sent changed the order")
+	if d, err := o.Apply(Reply{Step: Stock, Outcome: Compensated}, t0); err != nil || d.Changed {
+		t.Errorf("an acknowledgement of a compensation never sent changed the order (err %v)", err)
 	}
-	o.Apply(Reply{Step: Stock, Outcome: Succeeded}, t0)
-	o.Apply(Reply{Step: Payment, Outcome: Succeeded}, t0)
+	for _, step := range []StepName{Stock, Payment} {
+		if _, err := o.Apply(Reply{Step: step, Outcome: Succeeded}, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if d := o.Timeout(t0.Add(time.Hour)); d.Changed || o.Status != Completed {
 		t.Errorf("timeout after completion changed the order: %s", o.Status)
 	}
 }
 
 func TestAmountIsPricedFromLines(t *testing.T) {
-	o, err := New("o", "c", []Line{{ItemID: "a", Quantity: 2, UnitPriceCents: 250}, {ItemID: "b", Quantity: 1, UnitPriceCents: 99}}, "EUR", t0, timeout)
+	o, err := New("o", "c", []Line{{ItemID: "a", Quantity: 2, UnitPriceCents: 250}, {ItemID: "b", Quantity: 1, UnitPriceCents: 99}}, "EUR", []StepName{Stock, Payment}, t0, timeout)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
-// Package order is the purchase saga's state: an order, its two steps
-// (stock and payment) and the state machine that applies the participants'
-// replies and the timeout, deciding what to compensate (SPEC section 6).
-// It imports no adapter; the saga package persists it and sends what it
+// Package order is the purchase saga's state: an order, its steps (one
+// per participant, named by the saga's step table: stock and payment) and
+// the state machine that applies the participants' replies and the
+// timeout, deciding what to compensate (SPEC section 6). It knows no step
+// by name, so that a step is added to the table without touching it; it
+// imports no adapter; the saga package persists it and sends what it
 // decides.
 package order
 
@@ -34,14 +36,8 @@ const (
 	StepCompensated  StepStatus = "COMPENSATED"
 )
 
-// StepName names one of the two steps.
+// StepName names a step of the saga ("stock", "payment").
 type StepName string
-
-// The saga's steps.
-const (
-	Stock   StepName = "stock"
-	Payment StepName = "payment"
-)
 
 // ReasonTimeout is the failure reason of an order that timed out.
 const ReasonTimeout = "timeout"
@@ -51,6 +47,9 @@ var (
 	ErrNotFound       = errors.New("order not found")
 	ErrInvalid        = errors.New("invalid order")
 	ErrIdempotencyKey = errors.New("idempotency key reused with another request")
+	// ErrUnknownStep: a reply or compensation names a step the order does
+	// not have. It is never taken for another step.
+	ErrUnknownStep = errors.New("unknown step")
 )
 
 // Line is one priced line of an order.
@@ -62,6 +61,8 @@ type Line struct {
 
 // Step is the state of one step.
 type Step struct {
+	// Name keys the step in Steps (and in the JSON object Steps is).
+	Name      StepName   `json:"-"`
 	Status    StepStatus `json:"status"`
 	Reason    string     `json:"reason"`
 	UpdatedAt time.Time  `json:"updated_at"`
@@ -83,23 +84,28 @@ type Order struct {
 	Deadline time.Time `json:"-"`
 }
 
-// Steps holds both steps.
-type Steps struct {
-	Stock   Step `json:"stock"`
-	Payment Step `json:"payment"`
-}
-
-// New returns a pending order with both steps pending. Its amount is the
-// Total of lines; an amount that would overflow is a *ValidationError.
-func New(id, customerID string, lines []Line, currency string, now time.Time, timeout time.Duration) (Order, error) {
+// New returns a pending order with the named steps pending, in that
+// order. Its amount is the Total of lines; an amount that would overflow
+// is a *ValidationError. An order needs at least one step, each named
+// once.
+func New(id, customerID string, lines []Line, currency string, steps []StepName, now time.Time, timeout time.Duration) (Order, error) {
 	amount, err := Total(lines)
 	if err != nil {
 		return Order{}, err
 	}
-	pending := Step{Status: StepPending, UpdatedAt: now}
+	if len(steps) == 0 {
+		return Order{}, errors.New("order: no steps")
+	}
+	states := make(Steps, 0, len(steps))
+	for _, name := range steps {
+		if _, ok := states.Get(name); ok || name == "" {
+			return Order{}, fmt.Errorf("order: step %q named twice or empty", name)
+		}
+		states = append(states, Step{Name: name, Status: StepPending, UpdatedAt: now})
+	}
 	return Order{
 		ID: id, CustomerID: customerID, Lines: lines, AmountCents: amount, Currency: currency,
-		Status: Pending, Steps: Steps{Stock: pending, Payment: pending},
+		Status: Pending, Steps: states,
 		CreatedAt: now, UpdatedAt: now, Deadline: now.Add(timeout),
 	}, nil
 }
@@ -107,13 +113,6 @@ func New(id, customerID string, lines []Line, currency string, now time.Time, ti
 // Terminal reports whether the order has completed or failed.
 func (o *Order) Terminal() bool {
 	return o.Status == Completed || o.Status == Failed
-}
-
-func (o *Order) step(name StepName) *Step {
-	if name == Stock {
-		return &o.Steps.Stock
-	}
-	return &o.Steps.Payment
 }
 
 // ValidationError lists what is wrong with a request; it matches ErrInvalid.

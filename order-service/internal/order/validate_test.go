@@ -57,7 +57,7 @@ func TestTotalRefusesOverflow(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New("o", "c", []Line{{"a", 7_378_697_629_483_821, 2500}}, "EUR", t0, timeout); !errors.Is(err, ErrInvalid) {
+	if _, err := New("o", "c", []Line{{"a", 7_378_697_629_483_821, 2500}}, "EUR", []StepName{Stock, Payment}, t0, timeout); !errors.Is(err, ErrInvalid) {
 		t.Errorf("New of an overflowing order: %v, want ErrInvalid", err)
 	}
 }

@@ -82,12 +82,12 @@ func CatalogSince(ctx context.Context, q Querier, since time.Time) (map[string]I
 }
 
 // UnitsInFlight returns, per item, the units of the pending orders whose
-// stock step has not been answered yet (through the index of pending
-// orders).
-func UnitsInFlight(ctx context.Context, q Querier) (map[string]int64, error) {
+// step named step (the one that reserves stock) has not been answered yet
+// (through the index of pending orders).
+func UnitsInFlight(ctx context.Context, q Querier, step string) (map[string]int64, error) {
 	rows, err := q.Query(ctx, `SELECT l->>'item_id', sum((l->>'quantity')::bigint)::bigint
 		FROM orders o, jsonb_array_elements(o.lines) AS l
-		WHERE o.status = 'PENDING' AND o.stock_status = 'PENDING' GROUP BY 1`)
+		WHERE o.status = 'PENDING' AND o.steps->$1->>'status' = 'PENDING' GROUP BY 1`, step)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: units in flight: %w", err)
 	}

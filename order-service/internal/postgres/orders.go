@@ -27,17 +27,17 @@ type Querier interface {
 // ErrDuplicateKey reports an idempotency key that is already taken.
 var ErrDuplicateKey = errors.New("postgres: idempotency key exists")
 
+// The steps column is one JSON object keyed by step name, each step
+// {status, reason, updated_at} (order.Steps), so that a step added to the
+// saga needs no new column.
 const orderColumns = `id, customer_id, lines, amount_cents, currency, status, failure_reason,
-	stock_status, stock_reason, stock_updated_at, payment_status, payment_reason, payment_updated_at,
-	created_at, updated_at, deadline`
+	steps, created_at, updated_at, deadline`
 
 func scanOrder(row pgx.Row) (order.Order, error) {
 	var o order.Order
-	var lines []byte
+	var lines, steps []byte
 	err := row.Scan(&o.ID, &o.CustomerID, &lines, &o.AmountCents, &o.Currency, &o.Status, &o.FailureReason,
-		&o.Steps.Stock.Status, &o.Steps.Stock.Reason, &o.Steps.Stock.UpdatedAt,
-		&o.Steps.Payment.Status, &o.Steps.Payment.Reason, &o.Steps.Payment.UpdatedAt,
-		&o.CreatedAt, &o.UpdatedAt, &o.Deadline)
+		&steps, &o.CreatedAt, &o.UpdatedAt, &o.Deadline)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return order.Order{}, order.ErrNotFound
 	}
@@ -46,6 +46,9 @@ func scanOrder(row pgx.Row) (order.Order, error) {
 	}
 	if err := json.Unmarshal(lines, &o.Lines); err != nil {
 		return order.Order{}, fmt.Errorf("postgres: order %s lines: %w", o.ID, err)
+	}
+	if err := json.Unmarshal(steps, &o.Steps); err != nil {
+		return order.Order{}, fmt.Errorf("postgres: order %s steps: %w", o.ID, err)
 	}
 	return o, nil
 }
@@ -79,10 +82,9 @@ func InsertOrders(ctx context.Context, tx pgx.Tx, os []NewOrder) (map[string]boo
 func QueueInsertOrders(batch *pgx.Batch, os []NewOrder) (map[string]bool, error) {
 	n := len(os)
 	ids, customers, currencies, statuses, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	lines := make([]string, n)
+	lines, steps := make([]string, n), make([]string, n)
 	amounts := make([]int64, n)
-	stockStatus, stockReason, paymentStatus, paymentReason := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	stockAt, paymentAt, created, updated, deadlines := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+	created, updated, deadlines := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 	keys, hashes := make([]*string, n), make([]string, n)
 	for i, no := range os {
 		o := no.Order
@@ -90,10 +92,12 @@ func QueueInsertOrders(batch *pgx.Batch, os []NewOrder) (map[string]bool, error)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: encode lines: %w", err)
 		}
+		s, err := json.Marshal(o.Steps)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: encode steps: %w", err)
+		}
 		ids[i], customers[i], lines[i], amounts[i], currencies[i] = o.ID, o.CustomerID, string(b), o.AmountCents, o.Currency
-		statuses[i], reasons[i] = string(o.Status), o.FailureReason
-		stockStatus[i], stockReason[i], stockAt[i] = string(o.Steps.Stock.Status), o.Steps.Stock.Reason, o.Steps.Stock.UpdatedAt
-		paymentStatus[i], paymentReason[i], paymentAt[i] = string(o.Steps.Payment.Status), o.Steps.Payment.Reason, o.Steps.Payment.UpdatedAt
+		statuses[i], reasons[i], steps[i] = string(o.Status), o.FailureReason, string(s)
 		created[i], updated[i], deadlines[i] = o.CreatedAt, o.UpdatedAt, o.Deadline
 		if no.IdempotencyKey != "" {
 			keys[i] = &no.IdempotencyKey
@@ -102,16 +106,13 @@ func QueueInsertOrders(batch *pgx.Batch, os []NewOrder) (map[string]bool, error)
 	}
 	inserted := make(map[string]bool, n)
 	batch.Queue(`INSERT INTO orders (id, customer_id, lines, amount_cents, currency, status, failure_reason,
-		stock_status, stock_reason, stock_updated_at, payment_status, payment_reason, payment_updated_at,
-		created_at, updated_at, deadline, idempotency_key, request_hash)
+		steps, created_at, updated_at, deadline, idempotency_key, request_hash)
 		SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-			$8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::timestamptz[],
-			$14::timestamptz[], $15::timestamptz[], $16::timestamptz[], $17::text[], $18::text[])
+			$8::jsonb[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[])
 		ON CONFLICT (idempotency_key) DO NOTHING
 		RETURNING id::text`,
 		ids, customers, lines, amounts, currencies, statuses, reasons,
-		stockStatus, stockReason, stockAt, paymentStatus, paymentReason, paymentAt,
-		created, updated, deadlines, keys, hashes).Query(func(rows pgx.Rows) error {
+		steps, created, updated, deadlines, keys, hashes).Query(func(rows pgx.Rows) error {
 		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
 			return err
@@ -126,27 +127,25 @@ func QueueInsertOrders(batch *pgx.Batch, os []NewOrder) (map[string]bool, error)
 
 // QueueUpdateOrders adds to batch one statement that stores the status,
 // failure reason and steps of os (distinct orders), however many.
-func QueueUpdateOrders(batch *pgx.Batch, os []order.Order) {
+func QueueUpdateOrders(batch *pgx.Batch, os []order.Order) error {
 	n := len(os)
-	ids, statuses, reasons := make([]string, n), make([]string, n), make([]string, n)
-	stockStatuses, stockReasons, stockAt := make([]string, n), make([]string, n), make([]time.Time, n)
-	payStatuses, payReasons, payAt := make([]string, n), make([]string, n), make([]time.Time, n)
+	ids, statuses, reasons, steps := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	updated := make([]time.Time, n)
 	for i, o := range os {
-		ids[i], statuses[i], reasons[i] = o.ID, string(o.Status), o.FailureReason
-		stockStatuses[i], stockReasons[i], stockAt[i] = string(o.Steps.Stock.Status), o.Steps.Stock.Reason, o.Steps.Stock.UpdatedAt
-		payStatuses[i], payReasons[i], payAt[i] = string(o.Steps.Payment.Status), o.Steps.Payment.Reason, o.Steps.Payment.UpdatedAt
+		s, err := json.Marshal(o.Steps)
+		if err != nil {
+			return fmt.Errorf("postgres: encode steps of order %s: %w", o.ID, err)
+		}
+		ids[i], statuses[i], reasons[i], steps[i] = o.ID, string(o.Status), o.FailureReason, string(s)
 		updated[i] = o.UpdatedAt
 	}
-	batch.Queue(`UPDATE orders o SET status = v.status, failure_reason = v.reason,
-		stock_status = v.stock_status, stock_reason = v.stock_reason, stock_updated_at = v.stock_at,
-		payment_status = v.payment_status, payment_reason = v.payment_reason, payment_updated_at = v.payment_at,
+	batch.Queue(`UPDATE orders o SET status = v.status, failure_reason = v.reason, steps = v.steps,
 		updated_at = v.updated_at
-		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-			$7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[])
-			AS v(id, status, reason, stock_status, stock_reason, stock_at, payment_status, payment_reason, payment_at, updated_at)
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[])
+			AS v(id, status, reason, steps, updated_at)
 		WHERE o.id = v.id`,
-		ids, statuses, reasons, stockStatuses, stockReasons, stockAt, payStatuses, payReasons, payAt, updated)
+		ids, statuses, reasons, steps, updated)
+	return nil
 }
 
 // GetOrder reads an order; order.ErrNotFound when there is none.

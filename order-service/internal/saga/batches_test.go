@@ -9,14 +9,14 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testbroker"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/saga"
-	"github.com/purchase-saga/contract/paymentmsg"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // The replies of one order come on two topics, which two instances may

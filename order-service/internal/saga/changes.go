@@ -29,7 +29,10 @@ type changes struct {
 func changesOf(ctx context.Context, tx pgx.Tx, origin string) *changes {
 	c := mpostgres.Pending(ctx, "orders", func(ctx context.Context, c *changes) error {
 		// The outbox rows the replies wrote go in the same round trip.
-		batch := c.queue()
+		batch, err := c.queue()
+		if err != nil {
+			return err
+		}
 		outbox.QueuePending(ctx, batch)
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return fmt.Errorf("saga: save %d orders: %w", len(c.orders), err)
@@ -59,14 +62,16 @@ func (c *changes) add(o order.Order, ended bool) {
 }
 
 // queue returns a batch that writes the changes.
-func (c *changes) queue() *pgx.Batch {
+func (c *changes) queue() (*pgx.Batch, error) {
 	batch := &pgx.Batch{}
-	postgres.QueueUpdateOrders(batch, c.orders)
+	if err := postgres.QueueUpdateOrders(batch, c.orders); err != nil {
+		return nil, err
+	}
 	if len(c.ended) > 0 {
 		// The payload is the order's id and the instance where it ended.
 		batch.Queue(`SELECT pg_notify($1, rtrim(id || ' ' || $3)) FROM unnest($2::text[]) AS id`, TerminalChannel, c.ended, c.origin)
 	}
-	return batch
+	return batch, nil
 }
 
 // snapshots are the catalog snapshots a batch of item.updated brought,

@@ -91,7 +91,7 @@ var errKeyTaken = errors.New("saga: an idempotency key of the group is taken")
 // commitOrder writes o with its first messages, group-committed with the
 // orders placed at the same time.
 func (s *Saga) commitOrder(ctx context.Context, o order.Order, key, hash string) error {
-	records, err := firstMessages(o)
+	records, err := s.firstMessages(o)
 	if err != nil {
 		return err
 	}

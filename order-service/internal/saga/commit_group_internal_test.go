@@ -26,7 +26,7 @@ func TestGroupWithATakenKeyWritesTheOthersWithTheirMessages(t *testing.T) {
 	s := &Saga{Pool: db.Pool, Currency: "EUR", Timeout: time.Minute, Log: slog.Default()}
 	placed := func(key string) *placement {
 		t.Helper()
-		o, err := order.New(uuid.NewString(), "c1", []order.Line{{ItemID: "pen", Quantity: 1, UnitPriceCents: 100}}, "EUR", s.now(), time.Minute)
+		o, err := order.New(uuid.NewString(), "c1", []order.Line{{ItemID: "pen", Quantity: 1, UnitPriceCents: 100}}, "EUR", s.steps().Names(), s.now(), time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/purchase-saga/contract"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
 )
@@ -113,7 +114,8 @@ func (g *Gate) refresh(ctx context.Context, since time.Time) (time.Time, error) 
 	if err != nil {
 		return since, err
 	}
-	inFlight, err := postgres.UnitsInFlight(ctx, g.Catalog)
+	// The stock step is the one whose answer settles the units.
+	inFlight, err := postgres.UnitsInFlight(ctx, g.Catalog, contract.Stock.Name)
 	if err != nil {
 		return since, err
 	}

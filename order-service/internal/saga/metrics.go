@@ -7,10 +7,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
-	"github.com/purchase-saga/messaging/dlt"
-	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/contract/paymentmsg"
 	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/messaging/dlt"
+	"github.com/purchase-saga/order-service/internal/order"
 )
 
 var (

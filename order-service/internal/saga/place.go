@@ -12,11 +12,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/purchase-saga/messaging/outbox"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
-	"github.com/purchase-saga/contract/paymentmsg"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // LineRequest is one requested line.
@@ -81,8 +78,8 @@ func (l LineRequest) problems(i int, seen map[string]bool) []string {
 }
 
 // Place validates and prices a request against the catalog and, in one
-// transaction, stores the order with the stock.reserve, payment.charge and
-// order.placed messages. With an idempotency key, a repeated request
+// transaction, stores the order with the command of each step
+// (stock.reserve, payment.charge) and order.placed. With an idempotency key, a repeated request
 // returns the order it created first (created false); the same key with
 // another request gives order.ErrIdempotencyKey.
 func (s *Saga) Place(ctx context.Context, req PlaceRequest, idempotencyKey string) (o order.Order, created bool, err error) {
@@ -207,7 +204,7 @@ func (s *Saga) price(ctx context.Context, req PlaceRequest) (order.Order, error)
 	if err != nil {
 		return order.Order{}, fmt.Errorf("saga: order id: %w", err)
 	}
-	return order.New(id.String(), req.CustomerID, lines, s.Currency, s.now(), s.Timeout)
+	return order.New(id.String(), req.CustomerID, lines, s.Currency, s.steps().Names(), s.now(), s.Timeout)
 }
 
 // shortages are the lines the catalog shows less available stock for than
@@ -223,18 +220,9 @@ func shortages(lines []LineRequest, items map[string]postgres.Item) []order.Shor
 	return short
 }
 
-// firstMessages are the commands to both participants and order.placed.
-func firstMessages(o order.Order) ([]outbox.Record, error) {
-	stockLines := make([]stockmsg.Line, len(o.Lines))
-	for i, l := range o.Lines {
-		stockLines[i] = stockmsg.Line{ItemID: l.ItemID, Quantity: l.Quantity}
-	}
-	reserve, err := outbox.NewRecord(topic.Stock, stockmsg.TypeReserve, o.ID, stockmsg.Reserve{OrderID: o.ID, Lines: stockLines, Deadline: o.Deadline})
-	if err != nil {
-		return nil, err
-	}
-	charge, err := outbox.NewRecord(topic.Payment, paymentmsg.TypeCharge, o.ID, paymentmsg.Charge{
-		OrderID: o.ID, CustomerID: o.CustomerID, AmountCents: o.AmountCents, Currency: o.Currency, Deadline: o.Deadline})
+// firstMessages are the command of every step and order.placed.
+func (s *Saga) firstMessages(o order.Order) ([]outbox.Record, error) {
+	records, err := s.steps().commands(o)
 	if err != nil {
 		return nil, err
 	}
@@ -242,5 +230,5 @@ func firstMessages(o order.Order) ([]outbox.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []outbox.Record{reserve, charge, event}, nil
+	return append(records, event), nil
 }

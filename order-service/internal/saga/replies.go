@@ -9,22 +9,27 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/messaging/envelope"
 	mpostgres "github.com/purchase-saga/messaging/postgres"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
-	"github.com/purchase-saga/contract/paymentmsg"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
-// ReplyTopics carry the participants' answers, which drive the sagas.
-var ReplyTopics = []string{topic.StockSuccess, topic.StockDLT, topic.PaymentSuccess, topic.PaymentDLT}
+// ReplyTopics carry the answers of the default steps' participants
+// (DefaultSteps), which drive the sagas; a Saga built with other steps
+// consumes its ReplyTopics.
+var ReplyTopics = defaultSteps.ReplyTopics()
 
-// Topics are what the orchestrator consumes: the replies and the catalog.
+// Topics are what an orchestrator of the default steps consumes: the
+// replies and the catalog.
 var Topics = append(slices.Clone(ReplyTopics), topic.Items)
+
+// ReplyTopics are the topics the participants of s's steps answer on.
+func (s *Saga) ReplyTopics() []string { return s.steps().ReplyTopics() }
 
 // Handle is the consumer handler for Topics: catalog snapshots and the
 // participants' replies. A reply it cannot process is poison and goes to
@@ -33,7 +38,7 @@ func (s *Saga) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error
 	if d.Topic == topic.Items {
 		return s.applyItem(ctx, tx, d)
 	}
-	reply, ok, err := toReply(d)
+	reply, ok, err := s.steps().toReply(d)
 	if err != nil {
 		return consumer.Poison(err)
 	}
@@ -50,7 +55,11 @@ func (s *Saga) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error
 	if err != nil {
 		return err
 	}
-	decision := o.Apply(reply, s.now())
+	decision, err := o.Apply(reply, s.now())
+	if err != nil {
+		// A step this order was not placed with.
+		return consumer.Poison(err)
+	}
 	if err := s.save(ctx, tx, o, decision); err != nil {
 		return err
 	}
@@ -109,45 +118,35 @@ func remember(ctx context.Context, o order.Order) {
 	}
 }
 
-// toReply reads what a record says about a step. ok is false for records
-// that change no step: a compensation command that was dead-lettered
-// (the step stays COMPENSATING until an operator replays it).
-func toReply(d consumer.Delivery) (r order.Reply, ok bool, err error) {
+// toReply reads what a record says about a step, through the step table.
+// ok is false for records that change no step: a compensation command
+// that was dead-lettered (the step stays COMPENSATING until an operator
+// replays it).
+func (ss Steps) toReply(d consumer.Delivery) (r order.Reply, ok bool, err error) {
 	m := d.Message
-	switch m.Type {
-	case stockmsg.TypeReserved:
-		return order.Reply{Step: order.Stock, Outcome: order.Succeeded}, true, nil
-	case stockmsg.TypeReleased:
-		return order.Reply{Step: order.Stock, Outcome: order.Compensated}, true, nil
-	case paymentmsg.TypeCharged:
-		return order.Reply{Step: order.Payment, Outcome: order.Succeeded}, true, nil
-	case paymentmsg.TypeRefunded:
-		return order.Reply{Step: order.Payment, Outcome: order.Compensated}, true, nil
-	case stockmsg.TypeRejected:
-		var rej stockmsg.Rejected
-		if err := m.DecodeData(&rej); err != nil {
-			return r, false, err
+	for _, st := range ss {
+		name := order.StepName(st.Name)
+		switch m.Type {
+		case st.DoneType:
+			return order.Reply{Step: name, Outcome: order.Succeeded}, true, nil
+		case st.UndoneType:
+			return order.Reply{Step: name, Outcome: order.Compensated}, true, nil
+		case st.RejectedType:
+			reason, err := st.RejectionReason(m)
+			if err != nil {
+				return r, false, err
+			}
+			return order.Reply{Step: name, Outcome: order.Refused, Reason: reason}, true, nil
+		case st.CommandType:
+			// The command itself, dead-lettered for a technical reason:
+			// the step failed.
+			if d.Topic != st.Rejections {
+				return r, false, fmt.Errorf("command %s on %s", m.Type, d.Topic)
+			}
+			return order.Reply{Step: name, Outcome: order.Refused, Reason: technicalReason(d)}, true, nil
+		case st.CompensationType:
+			return r, false, nil
 		}
-		return order.Reply{Step: order.Stock, Outcome: order.Refused, Reason: rej.Reason}, true, nil
-	case paymentmsg.TypeRejected:
-		var rej paymentmsg.Rejected
-		if err := m.DecodeData(&rej); err != nil {
-			return r, false, err
-		}
-		return order.Reply{Step: order.Payment, Outcome: order.Refused, Reason: rej.Reason}, true, nil
-	case stockmsg.TypeReserve, paymentmsg.TypeCharge:
-		// The command itself, dead-lettered for a technical reason: the
-		// step failed.
-		if d.Topic != topic.StockDLT && d.Topic != topic.PaymentDLT {
-			return r, false, fmt.Errorf("command %s on %s", m.Type, d.Topic)
-		}
-		step := order.Stock
-		if m.Type == paymentmsg.TypeCharge {
-			step = order.Payment
-		}
-		return order.Reply{Step: step, Outcome: order.Refused, Reason: technicalReason(d)}, true, nil
-	case stockmsg.TypeRelease, paymentmsg.TypeRefund:
-		return r, false, nil
 	}
 	return r, false, fmt.Errorf("unexpected message type %q on %s", m.Type, d.Topic)
 }

@@ -7,13 +7,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/messaging/envelope"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/internal/saga"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // A dead-lettered command's error is cut to 200 bytes for the step's
@@ -47,7 +47,7 @@ func TestTechnicalReasonIsCutBetweenCharacters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := got.Steps.Stock.Reason; !utf8.ValidString(r) || !strings.HasPrefix(r, "error: x") || len(r) > len("error: ")+200 {
+	if r := step(t, got, "stock").Reason; !utf8.ValidString(r) || !strings.HasPrefix(r, "error: x") || len(r) > len("error: ")+200 {
 		t.Errorf("stock reason %q, want valid UTF-8 of at most 200 bytes after %q", r, "error: ")
 	}
 }

@@ -14,15 +14,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/purchase-saga/contract/ordermsg"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/outbox"
 	mpostgres "github.com/purchase-saga/messaging/postgres"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/order-service/internal/admission"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
-	"github.com/purchase-saga/contract/ordermsg"
-	"github.com/purchase-saga/contract/paymentmsg"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // TerminalChannel is notified when an order becomes terminal, so that long
@@ -47,6 +45,9 @@ type Saga struct {
 	// Waiter, when set, is handed the orders that end here, for the long
 	// polls waiting on them.
 	Waiter *Waiter
+	// Steps is the step table the sagas run (see Steps.Validate);
+	// DefaultSteps when nil. Orders keep the steps they were placed with.
+	Steps Steps
 	// committer group-commits new orders; lookups looks up the
 	// idempotency keys of new requests together.
 	committer grouper[*placement]
@@ -58,6 +59,16 @@ type Saga struct {
 func (s *Saga) InFlight(ctx context.Context) (admission.InFlight, error) {
 	n, oldest, err := postgres.InFlight(ctx, s.Pool, s.Timeout)
 	return admission.InFlight{Count: n, OldestAge: oldest}, err
+}
+
+// defaultSteps is the table of a Saga built without Steps.
+var defaultSteps = DefaultSteps()
+
+func (s *Saga) steps() Steps {
+	if s.Steps != nil {
+		return s.Steps
+	}
+	return defaultSteps
 }
 
 func (s *Saga) now() time.Time {
@@ -79,7 +90,7 @@ func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decis
 	}
 	var records []outbox.Record
 	for _, step := range d.Compensate {
-		r, err := compensation(o, step)
+		r, err := s.steps().compensation(o, step)
 		if err != nil {
 			return err
 		}
@@ -99,7 +110,10 @@ func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decis
 	}
 	c := &changes{origin: s.Waiter.Origin()}
 	c.add(o, d.Ended)
-	batch := c.queue()
+	batch, err := c.queue()
+	if err != nil {
+		return err
+	}
 	if err := outbox.Queue(ctx, batch, records...); err != nil {
 		return err
 	}
@@ -107,13 +121,6 @@ func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decis
 		return fmt.Errorf("saga: save order %s: %w", o.ID, err)
 	}
 	return nil
-}
-
-func compensation(o order.Order, step order.StepName) (outbox.Record, error) {
-	if step == order.Stock {
-		return outbox.NewRecord(topic.StockCompensation, stockmsg.TypeRelease, o.ID, stockmsg.Release{OrderID: o.ID})
-	}
-	return outbox.NewRecord(topic.PaymentCompensation, paymentmsg.TypeRefund, o.ID, paymentmsg.Refund{OrderID: o.ID})
 }
 
 func lifecycle(o order.Order) (outbox.Record, error) {

@@ -12,17 +12,17 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testdb"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/migrations"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/internal/saga"
-	"github.com/purchase-saga/contract/paymentmsg"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
 func migrate(ctx context.Context, db *sql.DB) error { return migrations.Up(ctx, db, migrations.Order) }
@@ -40,6 +40,16 @@ func newSaga(t *testing.T, timeout time.Duration) (*saga.Saga, *testdb.DB) {
 		}
 	}
 	return &saga.Saga{Pool: db.Pool, Currency: "EUR", Timeout: timeout, Log: slog.Default()}, db
+}
+
+// step returns o's step name; the order must have it.
+func step(t *testing.T, o order.Order, name order.StepName) order.Step {
+	t.Helper()
+	s, ok := o.Steps.Get(name)
+	if !ok {
+		t.Fatalf("order %s has no step %q: %+v", o.ID, name, o.Steps)
+	}
+	return s
 }
 
 // outboxTypes counts outbox rows by message type for key.
@@ -163,7 +173,7 @@ func TestRepliesDriveTheOrderAndCompensate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != order.Failed || got.FailureReason != "insufficient_funds" || got.Steps.Stock.Status != order.StepCompensating {
+	if got.Status != order.Failed || got.FailureReason != "insufficient_funds" || step(t, got, "stock").Status != order.StepCompensating {
 		t.Errorf("order %+v, want FAILED insufficient_funds with stock compensating", got)
 	}
 	if n := outboxTypes(t, db.Pool, o.ID)[stockmsg.TypeRelease]; n != 1 {
@@ -173,8 +183,8 @@ func TestRepliesDriveTheOrderAndCompensate(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = postgres.GetOrder(context.Background(), db.Pool, o.ID)
-	if got.Steps.Stock.Status != order.StepCompensated {
-		t.Errorf("stock step %s after the release was acknowledged, want COMPENSATED", got.Steps.Stock.Status)
+	if s := step(t, got, "stock"); s.Status != order.StepCompensated {
+		t.Errorf("stock step %s after the release was acknowledged, want COMPENSATED", s.Status)
 	}
 	if n := outboxTypes(t, db.Pool, o.ID)["order.failed"]; n != 1 {
 		t.Errorf("%d order.failed events, want 1", n)

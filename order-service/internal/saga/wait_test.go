@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/purchase-saga/messaging/consumer"
-	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/contract/topic"
-	"github.com/purchase-saga/order-service/internal/order"
-	"github.com/purchase-saga/order-service/internal/saga"
 	"github.com/purchase-saga/contract/paymentmsg"
 	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/contract/topic"
+	"github.com/purchase-saga/messaging/consumer"
+	"github.com/purchase-saga/messaging/servicetest"
+	"github.com/purchase-saga/order-service/internal/order"
+	"github.com/purchase-saga/order-service/internal/saga"
 )
 
 // A long poll on an order placed here is answered with the order as it

@@ -8,14 +8,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/internal/saga"
-	"github.com/purchase-saga/contract/paymentmsg"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // A batch of replies and catalog snapshots is written in a few statements

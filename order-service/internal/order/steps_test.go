@@ -1,0 +1,83 @@
+package order
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// A reply for a step the order does not have is refused, never applied to
+// another step.
+func TestReplyOfAnUnknownStepIsAnError(t *testing.T) {
+	o := newOrder()
+	before := o
+	before.Steps = append(Steps(nil), o.Steps...)
+	for _, outcome := range []Outcome{Succeeded, Refused, Compensated} {
+		d, err := o.Apply(Reply{Step: Shipping, Outcome: outcome, Reason: "x"}, t0)
+		if !errors.Is(err, ErrUnknownStep) || d.Changed {
+			t.Errorf("outcome %d of an unknown step: %+v, %v; want ErrUnknownStep and no change", outcome, d, err)
+		}
+	}
+	if !reflect.DeepEqual(o, before) {
+		t.Errorf("order changed by replies of an unknown step: %+v, was %+v", o, before)
+	}
+}
+
+func TestNewRefusesNoStepsAndStepsNamedTwice(t *testing.T) {
+	lines := []Line{{ItemID: "a", Quantity: 1, UnitPriceCents: 1}}
+	for _, steps := range [][]StepName{nil, {Stock, Stock}, {Stock, ""}} {
+		if _, err := New("o", "c", lines, "EUR", steps, t0, timeout); err == nil {
+			t.Errorf("New with steps %q: no error", steps)
+		}
+	}
+}
+
+// Steps are one JSON object keyed by step name, in the table's order
+// (SPEC section 5), and read back as they were.
+func TestStepsAreAnObjectKeyedByName(t *testing.T) {
+	o := newOrderOf(Stock, Payment, Shipping)
+	if _, err := o.Apply(Reply{Step: Payment, Outcome: Refused, Reason: "insufficient_funds"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(o.Steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"stock":{"status":"PENDING","reason":"","updated_at":"2026-01-01T12:00:00Z"},` +
+		`"payment":{"status":"FAILED","reason":"insufficient_funds","updated_at":"2026-01-01T12:00:00Z"},` +
+		`"shipping":{"status":"PENDING","reason":"","updated_at":"2026-01-01T12:00:00Z"}}`
+	if string(b) != want {
+		t.Errorf("steps encode as\n%s\nwant\n%s", b, want)
+	}
+	var back Steps
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, o.Steps) {
+		t.Errorf("steps read back as %+v, want %+v", back, o.Steps)
+	}
+	for _, bad := range []string{`[]`, `{"stock":{},"stock":{}}`, `{"stock":1}`} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("steps %s read without error", bad)
+		}
+	}
+}
+
+// An order's copies do not share a change: a copy kept before a reply
+// (to notify, to write) keeps the state it had.
+func TestACopyKeepsItsSteps(t *testing.T) {
+	o := newOrder()
+	kept := o
+	if _, err := o.Apply(Reply{Step: Stock, Outcome: Succeeded}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(kept, Stock); got != StepPending {
+		t.Errorf("a copy taken before the reply shows stock %s, want PENDING", got)
+	}
+	kept = o
+	o.Timeout(t0.Add(timeout))
+	if got := status(kept, Stock); got != StepSucceeded {
+		t.Errorf("a copy taken before the timeout shows stock %s, want SUCCEEDED", got)
+	}
+}
