@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"net/http"
 
 	"github.com/purchase-saga/contract"
@@ -47,27 +46,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return migrations.Up(ctx, db, migrations.Stock)
 }
 
-// wire consumes the stock commands and their compensations, sending every
-// failure to stock.dlt, where the orchestrator reads this step's outcome.
+// wire runs stock's participant of the saga and serves its API.
 func wire(_ context.Context, s *service.Service, cfg settings) (http.Handler, error) {
-	h := handler.New(cfg.Currency, s.Name)
-	// Commands and compensations are consumed apart, each with its own
-	// fetcher and workers, so that releases never queue behind a backlog
-	// of reserves.
-	for _, t := range []string{topic.Stock, topic.StockCompensation} {
-		// Each in a consumer group of its own: one group reader per
-		// group and process.
-		group := s.Name
-		if t == topic.StockCompensation {
-			group += "-compensation"
-		}
-		err := s.Consume(service.Subscription{
-			Topics: []string{t}, Handler: h.Handle, Lock: h.Lock, Group: group,
-			DeadLetterTopic: func(string) string { return topic.StockDLT },
-		})
-		if err != nil {
-			return nil, fmt.Errorf("consume %s: %w", t, err)
-		}
+	if err := handler.New(cfg.Currency, s.Name).Consume(s); err != nil {
+		return nil, err
 	}
 	return api.New(s.Pool, cfg.Currency, cfg.AdminToken, s.Log).Handler(), nil
 }

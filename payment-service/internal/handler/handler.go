@@ -1,45 +1,34 @@
-// Package handler applies the commands payment-service consumes
-// (payment.charge on topic payment, payment.refund on payment.compensation)
-// inside the consumer's transaction, and writes their replies to the
-// outbox in that same transaction, so that an effect and its answer commit
-// together.
+// Package handler is payment-service's part of the saga: its effect, the
+// charge of an order's amount to its customer (payment.charge on topic
+// payment) and its refund (payment.refund on payment.compensation),
+// applied by the participant flow (messaging/participant) in the
+// consumer's transaction together with its reply.
 package handler
 
 import (
-	"context"
-	"fmt"
+	"github.com/purchase-saga/contract"
+	"github.com/purchase-saga/messaging/participant"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/purchase-saga/messaging/consumer"
-
-	"github.com/purchase-saga/payment-service/internal/postgres"
-	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/payment-service/internal/payment"
 )
 
-// Handler applies payment commands; Handle is its consumer.Handler.
-type Handler struct {
-	service string
+// Participant applies payment commands; Handle and Lock are its
+// consumer's.
+type Participant = participant.Participant[payment.Charge, payment.Charge]
+
+// New returns the participant; service names this service in the
+// dead-letter headers of its rejections.
+func New(service string) *Participant {
+	return participant.New(participant.Spec[payment.Charge, payment.Charge]{
+		Step:      participant.Step(contract.Payment),
+		Effect:    effect{},
+		Service:   service,
+		Cancelled: "the order was refunded before it was charged",
+	})
 }
 
-// New returns a handler; service names this service in the dead-letter
-// headers of its rejections.
-func New(service string) *Handler {
-	return &Handler{service: service}
-}
+// effect is payment's participant.Effect: its action is a charge, and so
+// is what it records of one.
+type effect struct{}
 
-var _ consumer.Handler = (*Handler)(nil).Handle
-
-// Handle applies d in tx. A message it can never apply (unknown type,
-// undecodable or invalid data) returns an error wrapping consumer.ErrPoison;
-// any other error is worth retrying.
-func (h *Handler) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
-	s := postgres.New(tx)
-	switch d.Message.Type {
-	case paymentmsg.TypeCharge:
-		return h.charge(ctx, tx, s, d)
-	case paymentmsg.TypeRefund:
-		return h.refund(ctx, tx, s, d)
-	}
-	return consumer.Poison(fmt.Errorf("unknown message type %q", d.Message.Type))
-}
+var _ participant.Effect[payment.Charge, payment.Charge] = effect{}

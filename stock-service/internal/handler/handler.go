@@ -1,45 +1,35 @@
-// Package handler applies the commands stock-service consumes (stock.reserve
-// on topic stock, stock.release on stock.compensation) inside the
-// consumer's transaction, and writes their replies to the outbox in that
-// same transaction, so that an effect and its answer commit together.
+// Package handler is stock-service's part of the saga: its effect, the
+// reservation of an order's lines (stock.reserve on topic stock) and their
+// release (stock.release on stock.compensation), applied by the
+// participant flow (messaging/participant) in the consumer's transaction
+// together with its reply.
 package handler
 
 import (
-	"context"
-	"fmt"
+	"github.com/purchase-saga/contract"
+	"github.com/purchase-saga/messaging/participant"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/purchase-saga/messaging/consumer"
-
-	"github.com/purchase-saga/stock-service/internal/postgres"
-	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/stock-service/internal/stock"
 )
 
-// Handler applies stock commands; Handle is its consumer.Handler.
-type Handler struct {
+// Participant applies stock commands; Handle and Lock are its consumer's.
+type Participant = participant.Participant[[]stock.Line, stock.Reservation]
+
+// New returns the participant of a deployment in currency; service names
+// this service in the dead-letter headers of its rejections.
+func New(currency, service string) *Participant {
+	return participant.New(participant.Spec[[]stock.Line, stock.Reservation]{
+		Step:      participant.Step(contract.Stock),
+		Effect:    effect{currency: currency},
+		Service:   service,
+		Cancelled: "the order's stock was released before it was reserved",
+	})
+}
+
+// effect is stock's participant.Effect; its prior effect is the order's
+// reservation.
+type effect struct {
 	currency string
-	service  string
 }
 
-// New returns a handler for a deployment in currency; service names this
-// service in the dead-letter headers of its rejections.
-func New(currency, service string) *Handler {
-	return &Handler{currency: currency, service: service}
-}
-
-var _ consumer.Handler = (*Handler)(nil).Handle
-
-// Handle applies d in tx. A message it can never apply (unknown type,
-// undecodable or invalid data) returns an error wrapping consumer.ErrPoison;
-// any other error is worth retrying.
-func (h *Handler) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
-	s := postgres.New(tx)
-	switch d.Message.Type {
-	case stockmsg.TypeReserve:
-		return h.reserve(ctx, tx, s, d)
-	case stockmsg.TypeRelease:
-		return h.release(ctx, tx, s, d)
-	}
-	return consumer.Poison(fmt.Errorf("unknown message type %q", d.Message.Type))
-}
+var _ participant.Effect[[]stock.Line, stock.Reservation] = effect{}

@@ -2,63 +2,63 @@ package handler
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/purchase-saga/contract/stockmsg"
 	"github.com/purchase-saga/messaging/consumer"
+	"github.com/purchase-saga/messaging/participant"
 
 	"github.com/purchase-saga/stock-service/internal/postgres"
 	"github.com/purchase-saga/stock-service/internal/stock"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
-// expired reports whether a command's deadline (zero: none) has passed: a
-// backlog must not turn into reservations for sagas already given up,
-// which would then have to be released again.
-func expired(deadline time.Time) bool {
-	return !deadline.IsZero() && time.Now().After(deadline)
-}
-
-// reserve holds all of an order's lines or none. A repeated reserve is
-// answered as the first was; one after the release is refused as
-// cancelled; a refusal records nothing, so a replay may succeed later.
-func (h *Handler) reserve(ctx context.Context, tx pgx.Tx, s *postgres.Store, d consumer.Delivery) error {
+// Command reads a stock.reserve: its lines merged, one per item in id
+// order, the items a batch locks.
+func (effect) Command(d consumer.Delivery) (participant.Command[[]stock.Line], error) {
 	var cmd stockmsg.Reserve
 	if err := consumer.DecodeData(d, &cmd, func() string { return cmd.OrderID }); err != nil {
-		return err
+		return participant.Command[[]stock.Line]{}, err
 	}
-	lines, err := stock.Merge(toLines(cmd.Lines))
+	lines := make([]stock.Line, len(cmd.Lines))
+	for i, l := range cmd.Lines {
+		lines[i] = stock.Line{ItemID: l.ItemID, Quantity: l.Quantity}
+	}
+	lines, err := stock.Merge(lines)
 	if err != nil {
-		return consumer.Poison(err)
+		return participant.Command[[]stock.Line]{}, consumer.Poison(err)
 	}
-	if err := s.LockOrder(ctx, cmd.OrderID); err != nil {
-		return err
-	}
-	r, ok, err := s.Reservation(ctx, cmd.OrderID)
-	switch {
-	case err != nil:
-		return err
-	case ok && r.Status == stock.Reserved:
-		return reserved(ctx, tx, cmd.OrderID, r.Lines)
-	case ok:
-		return h.reject(ctx, tx, d, cmd.OrderID, stock.Refusal{
-			Reason: stock.ReasonCancelled, Detail: "the order's stock was released before it was reserved",
-		})
-	case expired(cmd.Deadline):
-		return h.reject(ctx, tx, d, cmd.OrderID, stock.Refusal{
-			Reason: stock.ReasonExpired, Detail: "the saga's deadline passed at " + cmd.Deadline.UTC().Format(time.RFC3339),
-		})
-	}
-	items, err := s.LockItems(ctx, stock.ItemIDs(lines))
+	return participant.Command[[]stock.Line]{
+		Saga: cmd.OrderID, Deadline: cmd.Deadline, Locks: stock.ItemIDs(lines), Value: lines,
+	}, nil
+}
+
+// Apply holds all of an order's lines or none.
+func (e effect) Apply(ctx context.Context, tx pgx.Tx, cmd participant.Command[[]stock.Line]) (stock.Reservation, *participant.Refusal, error) {
+	s := postgres.New(tx)
+	items, err := s.LockItems(ctx, cmd.Locks)
 	if err != nil {
-		return err
+		return stock.Reservation{}, nil, err
 	}
-	if refusal := stock.Check(lines, items, h.currency); refusal != nil {
-		return h.reject(ctx, tx, d, cmd.OrderID, *refusal)
+	if r := stock.Check(cmd.Value, items, e.currency); r != nil {
+		return stock.Reservation{}, &participant.Refusal{Reason: string(r.Reason), Detail: r.Detail}, nil
 	}
-	if err := s.Reserve(ctx, cmd.OrderID, lines); err != nil {
-		return err
+	if err := s.Reserve(ctx, cmd.Saga, cmd.Value); err != nil {
+		return stock.Reservation{}, nil, err
 	}
-	return reserved(ctx, tx, cmd.OrderID, lines)
+	return stock.Reservation{OrderID: cmd.Saga, Status: stock.Reserved, Lines: cmd.Value}, nil, nil
+}
+
+// Done answers a reservation that holds r's lines.
+func (effect) Done(orderID string, r stock.Reservation) any {
+	out := make([]stockmsg.Line, len(r.Lines))
+	for i, l := range r.Lines {
+		out[i] = stockmsg.Line{ItemID: l.ItemID, Quantity: l.Quantity}
+	}
+	return stockmsg.Reserved{OrderID: orderID, Lines: out}
+}
+
+// Rejected answers a refused reservation.
+func (effect) Rejected(orderID string, r participant.Refusal) any {
+	return stockmsg.Rejected{OrderID: orderID, Reason: r.Reason, Detail: r.Detail}
 }
