@@ -8,8 +8,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/contract/topic"
+	"github.com/purchase-saga/messaging/servicetest"
 
 	"github.com/purchase-saga/contract/paymentmsg"
 )

@@ -8,9 +8,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/contract/topic"
 
 	"github.com/purchase-saga/contract/stockmsg"
 )

@@ -7,13 +7,13 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testbroker"
-	"github.com/purchase-saga/contract/topic"
 
-	"github.com/purchase-saga/payment-service/internal/handler"
 	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/payment-service/internal/handler"
 )
 
 // Two instances with four workers each apply a backlog of charges to a

@@ -1,12 +1,11 @@
 package handler_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/contract/topic"
+	"github.com/purchase-saga/messaging/servicetest"
 
 	"github.com/purchase-saga/contract/paymentmsg"
 )
@@ -77,49 +76,5 @@ func assertRejected(t *testing.T, replies []servicetest.Row, order, reason, deta
 	rej := servicetest.Data[paymentmsg.Rejected](t, r.Message)
 	if rej.OrderID != order || rej.Reason != reason || !strings.Contains(rej.Detail, detail) {
 		t.Errorf("rejected = %+v, want order %s reason %s, detail naming %s", rej, order, reason, detail)
-	}
-}
-
-func TestDuplicateChargeHasOneEffect(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	e.account(t, "c1", 1000)
-
-	e.MustDeliver(t, charge(t, "o1", "c1", 300))
-	e.MustDeliver(t, charge(t, "o1", "c1", 300))
-
-	if got, want := e.balance(t, "c1"), int64(700); got != want {
-		t.Errorf("balance = %d, want %d", got, want)
-	}
-	replies := e.replies(t)
-	if len(replies) != 2 {
-		t.Fatalf("got %d replies, want 2", len(replies))
-	}
-	for _, r := range replies {
-		if r.Message.Type != paymentmsg.TypeCharged || servicetest.Data[paymentmsg.Charged](t, r.Message).AmountCents != 300 {
-			t.Errorf("reply %s %s, want payment.charged of 300 for both", r.Message.Type, r.Message.Data)
-		}
-	}
-}
-
-func TestChargeRefusalIsNotSticky(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	e.account(t, "c1", 100)
-
-	e.MustDeliver(t, charge(t, "o1", "c1", 300))
-	_, err := e.DB.Pool.Exec(context.Background(), `INSERT INTO deposits (account_id, amount_cents) VALUES ('c1', 500);
-		UPDATE accounts SET balance_cents = balance_cents + 500 WHERE id = 'c1'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.MustDeliver(t, charge(t, "o1", "c1", 300))
-
-	if got, want := e.balance(t, "c1"), int64(300); got != want {
-		t.Errorf("balance = %d, want %d", got, want)
-	}
-	replies := e.replies(t)
-	if len(replies) != 2 || replies[0].Message.Type != paymentmsg.TypeRejected || replies[1].Message.Type != paymentmsg.TypeCharged {
-		t.Errorf("replies = %+v, want rejected then charged", replies)
 	}
 }

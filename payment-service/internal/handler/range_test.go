@@ -7,8 +7,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/messaging/consumer"
 )
 
 // A charge for a customer id that no account can have is poison at once:

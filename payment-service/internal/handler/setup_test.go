@@ -5,14 +5,14 @@ import (
 	"database/sql"
 	"testing"
 
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/migrations"
 
+	"github.com/purchase-saga/contract/paymentmsg"
 	"github.com/purchase-saga/payment-service/internal/handler"
 	"github.com/purchase-saga/payment-service/internal/postgres"
-	"github.com/purchase-saga/contract/paymentmsg"
 )
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -11,12 +11,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/contract/topic"
 
-	"github.com/purchase-saga/payment-service/internal/handler"
 	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/payment-service/internal/handler"
 )
 
 // applyBatch applies ds on pool as the consumer applies a fetched batch:

@@ -10,13 +10,13 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/migrations"
 
-	"github.com/purchase-saga/stock-service/internal/api"
 	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/stock-service/internal/api"
 )
 
 const token = "s3cret"

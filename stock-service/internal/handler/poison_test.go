@@ -4,9 +4,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/contract/topic"
 
 	"github.com/purchase-saga/contract/stockmsg"
 )

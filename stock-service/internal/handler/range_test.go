@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/purchase-saga/contract/stockmsg"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/stock-service/internal/stock"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
 // A reserve whose numbers or ids are out of range is poison at once: it

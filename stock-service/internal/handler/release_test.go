@@ -3,32 +3,11 @@ package handler_test
 import (
 	"testing"
 
-	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/contract/topic"
+	"github.com/purchase-saga/messaging/servicetest"
 
 	"github.com/purchase-saga/contract/stockmsg"
 )
-
-func TestReleaseBeforeReserveLeavesTombstone(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	e.item(t, "a", 5)
-
-	e.MustDeliver(t, release(t, "o1"))
-	if got, want := e.status(t, "o1"), "CANCELLED"; got != want {
-		t.Errorf("status after early release = %q, want %q", got, want)
-	}
-	replies := e.replies(t)
-	if len(replies) != 1 || replies[0].Topic != topic.StockSuccess || replies[0].Message.Type != stockmsg.TypeReleased {
-		t.Fatalf("replies to early release = %+v, want one stock.released on stock.success", replies)
-	}
-
-	e.MustDeliver(t, reserve(t, "o1", line("a", 1)))
-	if got := e.get(t, "a").Reserved; got != 0 {
-		t.Errorf("reserved after a cancelled reserve = %d, want 0", got)
-	}
-	assertRejected(t, e.replies(t)[1:], "o1", stockmsg.ReasonCancelled, "released")
-}
 
 func TestReleaseGivesBackOnce(t *testing.T) {
 	t.Parallel()

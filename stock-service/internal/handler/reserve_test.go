@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/contract/topic"
+	"github.com/purchase-saga/messaging/servicetest"
 
 	"github.com/purchase-saga/contract/stockmsg"
 )
@@ -105,45 +105,5 @@ func assertRejected(t *testing.T, replies []servicetest.Row, order, reason, deta
 	rej := servicetest.Data[stockmsg.Rejected](t, r.Message)
 	if rej.OrderID != order || rej.Reason != reason || !strings.Contains(rej.Detail, detail) {
 		t.Errorf("rejected = %+v, want order %s reason %s, detail naming %s", rej, order, reason, detail)
-	}
-}
-
-func TestDuplicateReserveHasOneEffect(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	e.item(t, "a", 5)
-
-	e.MustDeliver(t, reserve(t, "o1", line("a", 2)))
-	e.MustDeliver(t, reserve(t, "o1", line("a", 2)))
-
-	if got, want := e.get(t, "a").Reserved, int64(2); got != want {
-		t.Errorf("reserved = %d, want %d", got, want)
-	}
-	replies := e.replies(t)
-	if len(replies) != 2 {
-		t.Fatalf("got %d replies, want 2", len(replies))
-	}
-	for _, r := range replies {
-		if r.Message.Type != stockmsg.TypeReserved {
-			t.Errorf("reply type = %s, want %s for both", r.Message.Type, stockmsg.TypeReserved)
-		}
-	}
-}
-
-func TestRefusalIsNotSticky(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	e.item(t, "a", 1)
-
-	e.MustDeliver(t, reserve(t, "o1", line("a", 3)))
-	e.item(t, "a", 5)
-	e.MustDeliver(t, reserve(t, "o1", line("a", 3)))
-
-	if got, want := e.get(t, "a").Reserved, int64(3); got != want {
-		t.Errorf("reserved = %d, want %d", got, want)
-	}
-	replies := e.replies(t)
-	if len(replies) != 2 || replies[0].Message.Type != stockmsg.TypeRejected || replies[1].Message.Type != stockmsg.TypeReserved {
-		t.Errorf("replies = %+v, want rejected then reserved", replies)
 	}
 }

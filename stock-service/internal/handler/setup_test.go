@@ -4,16 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/migrations"
 
+	"github.com/purchase-saga/contract/stockmsg"
 	"github.com/purchase-saga/stock-service/internal/handler"
 	"github.com/purchase-saga/stock-service/internal/postgres"
 	"github.com/purchase-saga/stock-service/internal/stock"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
 const currency = "EUR"
@@ -91,4 +92,9 @@ func (e *env) status(t *testing.T, order string) string {
 		t.Fatal(err)
 	}
 	return st
+}
+
+func reserveBy(t *testing.T, order string, deadline time.Time, lines ...stockmsg.Line) consumer.Delivery {
+	return servicetest.NewDelivery(t, topic.Stock, stockmsg.TypeReserve, order,
+		stockmsg.Reserve{OrderID: order, Lines: lines, Deadline: deadline})
 }

@@ -13,12 +13,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
-	"github.com/purchase-saga/contract/topic"
 
-	"github.com/purchase-saga/stock-service/internal/handler"
 	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/stock-service/internal/handler"
 )
 
 // applyBatch applies ds in one transaction of pool as the consumer applies

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/outbox"
-	"github.com/purchase-saga/contract/topic"
 
-	"github.com/purchase-saga/stock-service/internal/stock"
 	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/stock-service/internal/stock"
 )
 
 // publish writes an item.updated snapshot of each item to the outbox,

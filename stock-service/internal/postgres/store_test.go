@@ -9,15 +9,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/purchase-saga/contract/topic"
 	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testdb"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/migrations"
 
+	"github.com/purchase-saga/contract/stockmsg"
 	"github.com/purchase-saga/stock-service/internal/postgres"
 	"github.com/purchase-saga/stock-service/internal/stock"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
 func migrate(ctx context.Context, db *sql.DB) error {
