@@ -42,6 +42,8 @@ type fixture struct {
 	fail func(d consumer.Delivery) error
 	// wrap, when set, is the consumer's handler in place of handle.
 	wrap consumer.Handler
+	// middleware is the consumer's Middleware.
+	middleware []consumer.Middleware
 	// lock, when set, is the consumer's Lock.
 	lock func(ctx context.Context, tx pgx.Tx, ds []consumer.Delivery) error
 	// commitInterval is the reader's (0: commit after every batch).
@@ -116,6 +118,7 @@ func (f *fixture) startBatch(maxAttempts, batchSize int) {
 		Reader:      broker.NewReader(f.broker.Addrs, group, []string{in}, broker.ReaderOptions{SessionTimeout: time.Second, CommitInterval: f.commitInterval}, nil),
 		Pool:        pool,
 		Handler:     f.handler(),
+		Middleware:  f.middleware,
 		Lock:        f.lock,
 		DeadLetters: f.w,
 		Service:     "test-service",

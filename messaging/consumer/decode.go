@@ -2,12 +2,6 @@ package consumer
 
 import "fmt"
 
-// Poison marks err as one that no retry can cure: the message goes to the
-// dead-letter topic at once.
-func Poison(err error) error {
-	return fmt.Errorf("%w: %w", ErrPoison, err)
-}
-
 // DecodeData reads d's data into v and checks that the saga id the data
 // names (sagaID, read after decoding) is the envelope's: replies are keyed
 // and correlated by that id, so a message that disagrees with itself
@@ -16,7 +10,13 @@ func DecodeData(d Delivery, v any, sagaID func() string) error {
 	if err := d.Message.DecodeData(v); err != nil {
 		return Poison(err)
 	}
-	switch id := sagaID(); {
+	return checkSagaID(d, sagaID())
+}
+
+// checkSagaID returns a poison error unless id, the saga id a message's
+// data names, is its envelope's.
+func checkSagaID(d Delivery, id string) error {
+	switch {
 	case id == "":
 		return Poison(fmt.Errorf("%s without its saga id", d.Message.Type))
 	case id != d.Message.SagaID:

@@ -1,0 +1,50 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// fetch hands fetched messages to their workers' queues until ctx ends
+// (and then returns nil) or the reader reports that it is closed, which
+// no retry cures.
+func (c *Consumer) fetch(ctx context.Context, queues []chan kafka.Message) error {
+	for attempt := 1; ; {
+		m, err := c.cfg.Reader.FetchMessage(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("fetch: reader closed: %w", err)
+		}
+		if err != nil {
+			// Not a stall of this consumer's own: the reader reconnects by
+			// itself, and /readyz checks the broker. (A failed fetch
+			// followed by a fetch waiting for messages that do not come
+			// would otherwise look like a stall for ever.)
+			c.log.Warn("fetch failed", "err", err)
+			_ = c.cfg.Backoff.Sleep(ctx, attempt)
+			attempt++
+			continue
+		}
+		attempt = 1
+		select {
+		case queues[worker(m, len(queues))] <- m:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// worker picks a message's worker by partition number alone: topics with
+// the same partition count put a key on the same partition number, so the
+// messages of one key on different topics (a command's replies, say) are
+// applied by one worker, in turn, instead of contending for the key's
+// rows from two.
+func worker(m kafka.Message, n int) int {
+	return m.Partition % n
+}
