@@ -1,7 +1,8 @@
-// Package service is the runtime every saga service shares: configuration
-// common to all, start-up (database pool, migrations, topics), the HTTP
-// server with health, readiness and metrics, the outbox relay and purge,
-// the consumers, and a graceful, bounded shutdown.
+// Package service is the runtime every service of the system shares:
+// configuration common to all, start-up (database pool, migrations,
+// topics), the HTTP server with health, readiness and metrics, the outbox
+// relay and purge, the consumers (watched: one that stops or keeps
+// failing makes the service unready), and a graceful, bounded shutdown.
 package service
 
 import (

@@ -14,8 +14,8 @@ type HTTPConfig struct {
 	// dribbled a byte at a time cannot hold a connection.
 	ReadTimeout time.Duration `env:"HTTP_READ_TIMEOUT" default:"30s"`
 	// WriteTimeout bounds a request from the end of its headers to the end
-	// of its answer: longer than the longest long poll (order-service's
-	// ?wait= is capped at 60s).
+	// of its answer: longer than the longest long poll a service serves
+	// (capped at 60s).
 	WriteTimeout time.Duration `env:"HTTP_WRITE_TIMEOUT" default:"75s"`
 	// IdleTimeout is how long a keep-alive connection may wait for its next request.
 	IdleTimeout time.Duration `env:"HTTP_IDLE_TIMEOUT" default:"60s"`

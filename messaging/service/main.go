@@ -55,8 +55,8 @@ func Main[C any](spec Spec[C]) {
 
 // defaultGCPercent is the services' GOGC unless the environment sets one.
 // Their live heap is a few tens of megabytes, and at Go's default of 100
-// the collector took a fifth of their CPU under load; at 400 a saga costs
-// them about a quarter less CPU for a heap a few times larger.
+// the collector took a fifth of their CPU under load; at 400 the same
+// work costs them about a quarter less CPU for a heap a few times larger.
 const defaultGCPercent = 400
 
 // setGC applies defaultGCPercent when GOGC is unset.

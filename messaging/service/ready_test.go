@@ -32,7 +32,7 @@ func TestReadyzReportsAStalledRelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Service{Pool: db.Pool, Config: Config{KafkaBrokers: b.Addrs}, relay: relay, stallAfter: 300 * time.Millisecond}
+	s := &Service{Pool: db.Pool, Config: Config{KafkaBrokers: b.Addrs}, relay: supervise("outbox relay", relay), stallAfter: 300 * time.Millisecond}
 	ready := func() (int, map[string]string) {
 		rec := httptest.NewRecorder()
 		s.ready(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))

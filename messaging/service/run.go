@@ -44,7 +44,10 @@ const stallAfter = 30 * time.Second
 // outbox relay, the purge job, the consumers and the registered workers
 // until ctx ends. Then it stops fetching and lets in-flight messages
 // finish, stops the relay, shuts HTTP down and closes the pool and the
-// writer, all within the configured shutdown timeout.
+// writer, all within the configured shutdown timeout. A consumer or the
+// relay that stops before then is logged at once, makes /readyz answer
+// 503 naming it, and its error is among those Run returns: the service
+// goes on serving what still works until it is stopped (and restarted).
 func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) error {
 	relayWriter := broker.NewBoundedWriter(s.Config.KafkaBrokers, s.Log, relayLease)
 	defer relayWriter.Close()
@@ -56,7 +59,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) er
 	if err != nil {
 		return err
 	}
-	s.relay = relay
+	s.relay = supervise("outbox relay", relay)
 	if err := prometheus.Register(outboxCollector{pool: s.Pool}); err != nil {
 		s.Log.Warn("outbox metrics not registered", "err", err) // a second service in one process
 	}
@@ -69,7 +72,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) er
 	s.workCtx = workCtx
 	var work sync.WaitGroup
 	for _, c := range s.consumers {
-		work.Go(func() { _ = c.Run(workCtx) })
+		c.start(workCtx, &work, s.Log)
 	}
 	for _, w := range s.workers {
 		work.Go(func() {
@@ -82,7 +85,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) er
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRelay()
 	var relayDone sync.WaitGroup
-	relayDone.Go(func() { _ = relay.Run(relayCtx) })
+	s.relay.start(relayCtx, &relayDone, s.Log)
 
 	srv := newHTTPServer(s.routes(app), s.Config.HTTPConfig)
 	serveErr := make(chan error, 1)
@@ -94,7 +97,19 @@ func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) er
 	case err = <-serveErr:
 		s.Log.Error("http server failed", "err", err)
 	}
-	return errors.Join(err, s.shutdown(srv, stopWork, &work, stopRelay, &relayDone))
+	return errors.Join(err, s.shutdown(srv, stopWork, &work, stopRelay, &relayDone), s.stopped())
+}
+
+// stopped returns why the relay and the consumers that stopped before
+// shutdown did, or nil.
+func (s *Service) stopped() error {
+	var errs []error
+	for _, w := range append([]*supervised{s.relay}, s.consumers...) {
+		if w != nil {
+			errs = append(errs, w.stoppedErr())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (s *Service) shutdown(srv *http.Server, stopWork func(), work *sync.WaitGroup, stopRelay func(), relayDone *sync.WaitGroup) error {
@@ -172,13 +187,13 @@ func (s *Service) ready(w http.ResponseWriter, r *http.Request) {
 		fail("broker", err)
 	}
 	if s.relay != nil {
-		if err := s.relay.Health(s.stall()); err != nil {
+		if err := s.relay.check(s.stall()); err != nil {
 			fail("relay", err)
 		}
 	}
 	var stalled []error
 	for _, c := range s.consumers {
-		if err := c.Health(s.stall()); err != nil {
+		if err := c.check(s.stall()); err != nil {
 			stalled = append(stalled, err)
 		}
 	}

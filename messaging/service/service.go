@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/consumer"
-	"github.com/purchase-saga/messaging/outbox"
 	"github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/retry"
 )
@@ -31,9 +31,10 @@ type Service struct {
 	// Writer publishes the outbox relay's batches and dead letters.
 	Writer *kafka.Writer
 
-	cron      *cron.Cron
-	relay     *outbox.Relay
-	consumers []*consumer.Consumer
+	cron *cron.Cron
+	// relay and consumers are set by Run and Consume; /readyz checks them.
+	relay     *supervised
+	consumers []*supervised
 	workers   []func(context.Context) error
 	// workCtx is set by Run before any job starts and ends at shutdown.
 	workCtx context.Context
@@ -112,6 +113,9 @@ type Subscription struct {
 	DeadLetterTopic func(topic string) string
 	// Group is the consumer group. Default: the service's name.
 	Group string
+	// Middleware wraps Handler for every message (consumer.Config.Middleware).
+	// Optional.
+	Middleware []consumer.Middleware
 	// Lock takes a batch's locks before any of its messages is applied
 	// (consumer.Config.Lock). Optional.
 	Lock func(ctx context.Context, tx pgx.Tx, ds []consumer.Delivery) error
@@ -127,6 +131,7 @@ func (s *Service) Consume(sub Subscription) error {
 		Reader:          broker.NewReader(s.Config.KafkaBrokers, group, sub.Topics, broker.ReaderOptions{SessionTimeout: s.Config.KafkaSessionTimeout, CommitInterval: s.Config.KafkaCommitInterval}, s.Log),
 		Pool:            s.Pool,
 		Handler:         sub.Handler,
+		Middleware:      sub.Middleware,
 		Lock:            sub.Lock,
 		DeadLetters:     s.Writer,
 		DeadLetterTopic: sub.DeadLetterTopic,
@@ -138,8 +143,14 @@ func (s *Service) Consume(sub Subscription) error {
 	if err != nil {
 		return err
 	}
-	s.consumers = append(s.consumers, c)
+	s.consumers = append(s.consumers, supervise(consumerName(group, sub.Topics), c))
 	return nil
+}
+
+// consumerName names a consumer in /readyz and the logs, by its topics
+// and group: a service may run several.
+func consumerName(group string, topics []string) string {
+	return fmt.Sprintf("consumer of %s (group %s)", strings.Join(topics, ", "), group)
 }
 
 // Go registers background work that runs until its context ends; it is
