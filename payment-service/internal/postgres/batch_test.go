@@ -139,18 +139,18 @@ func TestLockBatchLocksAndReadsWhatTheBatchNeeds(t *testing.T) {
 
 	count.Reset()
 	for _, id := range []string{"o1", "p1", "gone"} {
-		if err := s.LockOrder(ctx, id); err != nil {
+		if err := msgpg.LockKey(ctx, s.tx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got := count.Total(); got != 0 {
-		t.Errorf("LockOrder of the batch's orders sent %d statements, want none", got)
+		t.Errorf("the lock of the batch's orders sent %d statements, want none", got)
 	}
-	if err := s.LockOrder(ctx, "other"); err != nil {
+	if err := msgpg.LockKey(ctx, s.tx, "other"); err != nil {
 		t.Fatal(err)
 	}
 	if got := count.Count("SELECT pg_advisory_xact_lock"); got != 1 {
-		t.Errorf("LockOrder of another order sent %d locks, want 1", got)
+		t.Errorf("the lock of another order sent %d locks, want 1", got)
 	}
 	if err := s.LockBatch(ctx, []string{"o2"}, nil, nil); err == nil {
 		t.Error("a second LockBatch in the transaction succeeded")

@@ -11,7 +11,8 @@ import (
 )
 
 // Charge returns what was done for orderID; ok is false when payment has
-// never acted on the order. Callers hold LockOrder.
+// never acted on the order. Callers hold the
+// order's lock (the participant flow takes it).
 func (s *Store) Charge(ctx context.Context, orderID string) (c payment.Charge, ok bool, err error) {
 	if b := s.batch(ctx); b != nil {
 		return b.charge(ctx, orderID)

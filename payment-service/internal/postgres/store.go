@@ -35,21 +35,6 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(*Store) error) error 
 	return msgpg.InTx(ctx, pool, New, fn)
 }
 
-// LockOrder serialises the commands of one order until the transaction
-// ends. A charge and a refund of the same order arrive on different
-// topics and may run at once; without this, both could see no charge and
-// the refund would leave a tombstone beside money it never gave back.
-func (s *Store) LockOrder(ctx context.Context, orderID string) error {
-	return msgpg.LockKey(ctx, s.tx, orderID)
-}
-
-// LockOrders takes LockOrder for every order of orderIDs at once, in a
-// global order, so that transactions locking several orders never wait
-// for each other in a cycle.
-func (s *Store) LockOrders(ctx context.Context, orderIDs []string) error {
-	return msgpg.LockKeys(ctx, s.tx, orderIDs)
-}
-
 // translate turns the Postgres errors a caller can cause into domain
 // errors, leaving the others (and their transient classification) intact.
 func translate(op string, err error) error {
