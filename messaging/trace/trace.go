@@ -26,20 +26,35 @@ func (p Parent) String() string {
 }
 
 // Parse reads a traceparent header value; ok is false when it is malformed.
+// It runs for every consumed message, so it reads s in place.
 func Parse(s string) (p Parent, ok bool) {
-	parts := strings.Split(strings.TrimSpace(s), "-")
-	if len(parts) != 4 || len(parts[0]) != 2 || len(parts[1]) != 32 || len(parts[2]) != 16 || len(parts[3]) != 2 {
+	s = strings.TrimSpace(s)
+	// version-traceid-spanid-flags: 2, 32, 16 and 2 hex digits.
+	if len(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-' {
 		return Parent{}, false
 	}
-	for _, part := range parts {
-		if _, err := hex.DecodeString(part); err != nil {
-			return Parent{}, false
+	version, traceID, spanID, flags := s[:2], s[3:35], s[36:52], s[53:]
+	if !isHex(version) || !isHex(traceID) || !isHex(spanID) || !isHex(flags) || allZeros(traceID) || allZeros(spanID) {
+		return Parent{}, false
+	}
+	return Parent{TraceID: traceID, SpanID: spanID, Flags: flags}, true
+}
+
+// isHex reports whether s is hex digits only, of either case.
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
 		}
 	}
-	if parts[1] == strings.Repeat("0", 32) || parts[2] == strings.Repeat("0", 16) {
-		return Parent{}, false
-	}
-	return Parent{TraceID: parts[1], SpanID: parts[2], Flags: parts[3]}, true
+	return true
+}
+
+// allZeros reports whether s is zeros only: an invalid trace or span id.
+func allZeros(s string) bool {
+	return strings.Trim(s, "0") == ""
 }
 
 // New starts a fresh, sampled trace.
@@ -81,10 +96,12 @@ func Header(ctx context.Context) string {
 	return New().String()
 }
 
+// randomHex returns n random bytes (n <= 16), hex encoded.
 func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b)
+	var b [16]byte
+	_, _ = rand.Read(b[:n]) // crypto/rand.Read never fails on supported platforms
+	var out [32]byte
+	return string(hex.AppendEncode(out[:0], b[:n]))
 }
 
 // Middleware continues the trace of each request's traceparent header (or

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -44,5 +45,63 @@ func TestMiddlewareCarriesTheRequestTrace(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil))
 	if _, ok := Parse(got); !ok || strings.Contains(got, "4bf92f3577b34da6a3ce929d0e0e4736") {
 		t.Errorf("a request without a trace gave %q, want a new one", got)
+	}
+}
+
+// parseBySplitting is Parse as it was first written, the reference the
+// in-place one must agree with.
+func parseBySplitting(s string) (Parent, bool) {
+	parts := strings.Split(strings.TrimSpace(s), "-")
+	if len(parts) != 4 || len(parts[0]) != 2 || len(parts[1]) != 32 || len(parts[2]) != 16 || len(parts[3]) != 2 {
+		return Parent{}, false
+	}
+	for _, part := range parts {
+		if _, err := hex.DecodeString(part); err != nil {
+			return Parent{}, false
+		}
+	}
+	if parts[1] == strings.Repeat("0", 32) || parts[2] == strings.Repeat("0", 16) {
+		return Parent{}, false
+	}
+	return Parent{TraceID: parts[1], SpanID: parts[2], Flags: parts[3]}, true
+}
+
+func FuzzParseAgreesWithSplitting(f *testing.F) {
+	for _, s := range []string{
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		" 00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01\t",
+		"00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+		"00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",
+		"000-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+		"", "-", "00-xyz-00f067aa0ba902b7-01",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, gotOK := Parse(s)
+		want, wantOK := parseBySplitting(s)
+		if got != want || gotOK != wantOK {
+			t.Errorf("Parse(%q) = %v, %v; want %v, %v", s, got, gotOK, want, wantOK)
+		}
+	})
+}
+
+func TestRandomHexIsRandomHex(t *testing.T) {
+	a, b := randomHex(8), randomHex(8)
+	if len(a) != 16 || !isHex(a) || a == b {
+		t.Errorf("randomHex(8) = %q then %q, want two different 16-digit hex strings", a, b)
+	}
+	if got := randomHex(16); len(got) != 32 || !isHex(got) {
+		t.Errorf("randomHex(16) = %q", got)
+	}
+}
+
+func BenchmarkContinue(b *testing.B) {
+	const in = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	b.ReportAllocs()
+	for b.Loop() {
+		Continue(context.Background(), in)
 	}
 }
