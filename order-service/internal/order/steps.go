@@ -30,33 +30,63 @@ func (s Steps) find(name StepName) *Step {
 	return nil
 }
 
-// MarshalJSON writes the steps as one object keyed by step name.
+// MarshalJSON writes the steps as one object keyed by step name, each
+// step as encoding/json writes a Step. It is written by hand: every order
+// the saga stores is encoded, and reflection cost several times more.
 func (s Steps) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
+	b := make([]byte, 0, 100*len(s)+2)
+	b = append(b, '{')
 	for i, step := range s {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		name, err := json.Marshal(string(step.Name))
+		b = appendString(b, string(step.Name))
+		b = append(b, `:{"status":`...)
+		b = appendString(b, string(step.Status))
+		b = append(b, `,"reason":`...)
+		b = appendString(b, step.Reason)
+		at, err := step.UpdatedAt.MarshalJSON()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("order: step %q: %w", step.Name, err)
 		}
-		value, err := json.Marshal(step)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(name)
-		b.WriteByte(':')
-		b.Write(value)
+		b = append(b, `,"updated_at":`...)
+		b = append(b, at...)
+		b = append(b, '}')
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
+}
+
+// appendString appends v as a JSON string: as is when it is printable
+// ASCII without a quote or backslash, else as encoding/json writes it.
+func appendString(b []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			quoted, _ := json.Marshal(v) // a string always marshals
+			return append(b, quoted...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, v...)
+	return append(b, '"')
 }
 
 // UnmarshalJSON reads an object keyed by step name, keeping the order of
-// its keys.
+// its keys. The objects PostgreSQL and MarshalJSON write are read by a
+// scanner of their own (every order the saga reads is decoded); anything
+// else by encoding/json's decoder, which also names what is wrong.
 func (s *Steps) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil // as encoding/json leaves what null is read into
+	}
+	if out, ok := scanSteps(data); ok {
+		*s = out
+		return nil
+	}
+	return s.decode(data)
+}
+
+// decode is UnmarshalJSON through encoding/json.
+func (s *Steps) decode(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return fmt.Errorf("order: steps are not a JSON object")

@@ -81,3 +81,41 @@ func TestACopyKeepsItsSteps(t *testing.T) {
 		t.Errorf("a copy taken before the timeout shows stock %s, want SUCCEEDED", got)
 	}
 }
+
+// Steps are read alike whether the fast scanner or encoding/json reads
+// them: as PostgreSQL writes them, with escapes, with text outside ASCII,
+// with members the scanner leaves to encoding/json.
+func TestStepsScannerReadsAsEncodingJSON(t *testing.T) {
+	for _, in := range []string{
+		`{"stock": {"reason": "", "status": "PENDING", "updated_at": "2026-01-01T12:00:00.123456Z"}, "payment": {"reason": "insufficient_funds", "status": "FAILED", "updated_at": "2026-01-01T13:00:00Z"}}`,
+		`{"stock":{"status":"FAILED","reason":"error: \"x\"\n","updated_at":"2026-01-01T12:00:00+02:00"}}`,
+		`{"stock":{"status":"FAILED","reason":"épuisé","updated_at":"2026-01-01T12:00:00Z"}}`,
+		`{"stock":{"status":"PENDING","reason":"","updated_at":"2026-01-01T12:00:00Z","extra":1}}`,
+		` { } `,
+		`{"stock":{}}`,
+	} {
+		var fast, slow Steps
+		if err := fast.UnmarshalJSON([]byte(in)); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if err := slow.decode([]byte(in)); err != nil {
+			t.Fatalf("%s: encoding/json: %v", in, err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Errorf("%s read as\n%+v\nencoding/json reads\n%+v", in, fast, slow)
+		}
+	}
+	// What the scanner writes, encoding/json reads back the same, escapes
+	// included.
+	o := newOrderOf(Stock, Payment)
+	o.Steps[0].Reason = "error: <\"x\">\n\u00e9"
+	b, err := json.Marshal(o.Steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Steps
+	if err := back.decode(b); err != nil || !reflect.DeepEqual(back, o.Steps) {
+		t.Errorf("%s read back as %+v (%v), want %+v", b, back, err, o.Steps)
+	}
+}

@@ -47,7 +47,8 @@ func scanOrder(row pgx.Row) (order.Order, error) {
 	if err := json.Unmarshal(lines, &o.Lines); err != nil {
 		return order.Order{}, fmt.Errorf("postgres: order %s lines: %w", o.ID, err)
 	}
-	if err := json.Unmarshal(steps, &o.Steps); err != nil {
+	// Called directly: json.Unmarshal would first scan the text once more.
+	if err := o.Steps.UnmarshalJSON(steps); err != nil {
 		return order.Order{}, fmt.Errorf("postgres: order %s steps: %w", o.ID, err)
 	}
 	return o, nil
@@ -92,7 +93,7 @@ func QueueInsertOrders(batch *pgx.Batch, os []NewOrder) (map[string]bool, error)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: encode lines: %w", err)
 		}
-		s, err := json.Marshal(o.Steps)
+		s, err := o.Steps.MarshalJSON() // json.Marshal would check and copy it again
 		if err != nil {
 			return nil, fmt.Errorf("postgres: encode steps: %w", err)
 		}
@@ -132,7 +133,7 @@ func QueueUpdateOrders(batch *pgx.Batch, os []order.Order) error {
 	ids, statuses, reasons, steps := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	updated := make([]time.Time, n)
 	for i, o := range os {
-		s, err := json.Marshal(o.Steps)
+		s, err := o.Steps.MarshalJSON()
 		if err != nil {
 			return fmt.Errorf("postgres: encode steps of order %s: %w", o.ID, err)
 		}
