@@ -118,6 +118,11 @@ func TestDefaultStepsAreStockAndPayment(t *testing.T) {
 	if got, want := ss.Names(), []order.StepName{"stock", "payment"}; !slices.Equal(got, want) {
 		t.Errorf("default steps %v, want %v", got, want)
 	}
+	for i, st := range ss {
+		if i >= len(contract.Steps) || st.Step != contract.Steps[i] {
+			t.Errorf("default step %d %+v, want contract.Steps[%d]", i, st.Step, i)
+		}
+	}
 	want := []string{topic.StockSuccess, topic.StockDLT, topic.PaymentSuccess, topic.PaymentDLT}
 	if got := (&saga.Saga{}).ReplyTopics(); !slices.Equal(got, want) || !slices.Equal(saga.ReplyTopics, want) {
 		t.Errorf("reply topics %v (package: %v), want %v", got, saga.ReplyTopics, want)
