@@ -123,28 +123,29 @@ func (ss Steps) compensation(o order.Order, name order.StepName) (outbox.Record,
 }
 
 // Validate reports a table the orchestrator could not run: no step, a
-// step without a name, its data or its topics, or a name, a topic or a
-// message type that two steps share (a reply would not say whose it is).
+// step without a name, its data or a topic or message type, or a name, a
+// topic or a message type that two steps share (a reply would not say
+// whose it is).
 func (ss Steps) Validate() error {
 	if len(ss) == 0 {
 		return fmt.Errorf("saga: no steps")
 	}
-	seen := map[string]string{}
+	names, seen := map[string]bool{}, map[string]string{}
 	for _, st := range ss {
+		if st.Name == "" || names[st.Name] {
+			return fmt.Errorf("saga: step name %q empty or taken", st.Name)
+		}
+		names[st.Name] = true
 		if st.CommandData == nil || st.CompensationData == nil || st.RejectionReason == nil {
 			return fmt.Errorf("saga: step %q lacks a function of its data", st.Name)
 		}
-		for what, v := range map[string]string{
-			"name": "step " + st.Name, "command topic": st.Command, "compensation topic": st.Compensation,
-			"replies topic": st.Replies, "rejections topic": st.Rejections,
-			"command type": st.CommandType, "compensation type": st.CompensationType,
-			"done type": st.DoneType, "undone type": st.UndoneType, "rejected type": st.RejectedType,
-		} {
-			if v == "" || v == "step " {
-				return fmt.Errorf("saga: step %q has no %s", st.Name, what)
+		for _, v := range []string{st.Command, st.Compensation, st.Replies, st.Rejections,
+			st.CommandType, st.CompensationType, st.DoneType, st.UndoneType, st.RejectedType} {
+			if v == "" {
+				return fmt.Errorf("saga: step %q lacks a topic or a message type", st.Name)
 			}
 			if other, ok := seen[v]; ok {
-				return fmt.Errorf("saga: steps %q and %q share %q", other, st.Name, v)
+				return fmt.Errorf("saga: steps %q and %q both use %q", other, st.Name, v)
 			}
 			seen[v] = st.Name
 		}

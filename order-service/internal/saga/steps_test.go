@@ -135,6 +135,11 @@ func TestDefaultStepsAreStockAndPayment(t *testing.T) {
 	if err := twice.Validate(); err == nil {
 		t.Error("a table with stock twice is valid")
 	}
+	sharing := shippingStep()
+	sharing.Replies = topic.StockSuccess
+	if err := append(saga.DefaultSteps(), sharing).Validate(); err == nil {
+		t.Error("a table whose shipping answers on stock's replies topic is valid")
+	}
 }
 
 // A third step, added to the table only, runs as the two others: its
