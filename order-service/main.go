@@ -19,7 +19,7 @@ import (
 
 // settings are order-service's own, beside service.Config.
 type settings struct {
-	Currency    string        `env:"CURRENCY" default:"EUR"`
+	contract.Shop
 	SagaTimeout time.Duration `env:"SAGA_TIMEOUT" default:"30s"`
 	// SweepEvery is the robfig/cron spec of the timeout sweep.
 	SweepEvery string `env:"SWEEP_SCHEDULE" default:"@every 1s"`
@@ -32,9 +32,6 @@ type settings struct {
 	AdmissionInitialLimit int           `env:"ADMISSION_INITIAL_LIMIT" default:"200"`
 	AdmissionDisabled     bool          `env:"ADMISSION_DISABLED" default:"false"`
 }
-
-// Validate reports a currency that is not an ISO code.
-func (s *settings) Validate() error { return contract.CheckCurrency(s.Currency) }
 
 // spec is the service, for main and the end-to-end test alike.
 var spec = service.Spec[settings]{

@@ -8,14 +8,16 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/purchase-saga/contract"
 	"github.com/purchase-saga/contract/topic"
+	"github.com/purchase-saga/messaging/service"
 	"github.com/purchase-saga/messaging/servicetest"
 
 	"github.com/purchase-saga/contract/paymentmsg"
 )
 
 func TestServiceAnswersCommandsOverTheBroker(t *testing.T) {
-	url, b := servicetest.Start(t, spec, settings{AdminToken: servicetest.AdminToken, Currency: "EUR"})
+	url, b := servicetest.Start(t, spec, settings{contract.Shop{Currency: "EUR"}, service.Admin{AdminToken: servicetest.AdminToken}})
 	servicetest.Admin(t, http.MethodPut, url+"/accounts/c1", "", servicetest.AdminToken)
 	servicetest.Admin(t, http.MethodPost, url+"/accounts/c1/deposits", `{"amount_cents":1000}`, servicetest.AdminToken)
 	charge := func(order string, cents int64) kafka.Message {

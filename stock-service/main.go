@@ -27,14 +27,12 @@ var spec = service.Spec[settings]{
 	Wire:        wire,
 }
 
-// settings are the service's own, beside service.Config.
+// settings are the service's own, beside service.Config: the shop's
+// currency (checked by contract.Shop's Validate) and the admin token.
 type settings struct {
-	AdminToken string `env:"ADMIN_TOKEN" secret:"true"`
-	Currency   string `env:"CURRENCY" default:"EUR"`
+	contract.Shop
+	service.Admin
 }
-
-// Validate reports a currency that is not an ISO code.
-func (s *settings) Validate() error { return contract.CheckCurrency(s.Currency) }
 
 func main() {
 	service.Main(spec)

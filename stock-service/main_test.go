@@ -8,15 +8,17 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/purchase-saga/contract"
 	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/service"
 	"github.com/purchase-saga/messaging/servicetest"
 
 	"github.com/purchase-saga/contract/stockmsg"
 )
 
 func TestServiceAnswersCommandsOverTheBroker(t *testing.T) {
-	url, b := servicetest.Start(t, spec, settings{AdminToken: servicetest.AdminToken, Currency: "EUR"})
+	url, b := servicetest.Start(t, spec, settings{contract.Shop{Currency: "EUR"}, service.Admin{AdminToken: servicetest.AdminToken}})
 	servicetest.Admin(t, http.MethodPut, url+"/items/a", `{"name":"A","price_cents":100,"currency":"EUR"}`, servicetest.AdminToken)
 	servicetest.Admin(t, http.MethodPost, url+"/items/a/restock", `{"quantity":5}`, servicetest.AdminToken)
 
