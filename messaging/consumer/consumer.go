@@ -17,10 +17,11 @@
 // Middleware around the Handler; Routes makes a Handler of typed
 // functions, one per message type.
 //
-// The files hold: consumer.go the lifecycle, fetch.go the fetching and
-// the spreading over workers, batch.go the batches and their splitting,
-// retry.go the retries, apply.go the transaction, deadletter.go the dead
-// letters, and one middleware per file.
+// The files hold: consumer.go the lifecycle, config.go its settings,
+// fetch.go the fetching and the spreading over workers, batch.go the
+// batches and their splitting, retry.go the retries, apply.go the
+// transaction, deadletter.go the dead letters, router.go the typed
+// routes, middleware.go the chain, and one middleware per file.
 package consumer
 
 import (
