@@ -12,7 +12,7 @@ import (
 // that compensations never queue behind a backlog of actions. Every
 // failure goes to the step's Rejections topic, where the orchestrator
 // reads the step's outcome.
-func (p *Participant[C, P]) Consume(s *service.Service) error {
+func (p *Participant[U, C, P]) Consume(s *service.Service) error {
 	step := p.spec.Step
 	for _, c := range []struct{ topic, group string }{
 		{step.Command, s.Name},

@@ -14,7 +14,7 @@ import (
 // Handle applies d, an action or a compensation, in tx. A message it can
 // never apply (unknown type, undecodable or invalid data) returns an
 // error wrapping consumer.ErrPoison; any other error is worth retrying.
-func (p *Participant[C, P]) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+func (p *Participant[U, C, P]) Handle(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
 	switch d.Message.Type {
 	case p.spec.Step.CommandType:
 		return p.act(ctx, tx, d)
@@ -28,7 +28,7 @@ func (p *Participant[C, P]) Handle(ctx context.Context, tx pgx.Tx, d consumer.De
 // the first was; one after the compensation is refused as cancelled, one
 // after the deadline as expired; a refusal records nothing, so that a
 // replay may succeed later.
-func (p *Participant[C, P]) act(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+func (p *Participant[U, C, P]) act(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
 	e := p.spec.Effect
 	cmd, err := e.Command(d)
 	if err != nil {
@@ -37,7 +37,8 @@ func (p *Participant[C, P]) act(ctx context.Context, tx pgx.Tx, d consumer.Deliv
 	if err := msgpg.LockKey(ctx, tx, cmd.Saga); err != nil {
 		return err
 	}
-	prior, status, err := e.Prior(ctx, tx, cmd.Saga)
+	u := p.spec.Unit(tx)
+	prior, status, err := p.spec.Records.prior(ctx, u, cmd.Saga)
 	switch {
 	case err != nil:
 		return err
@@ -50,7 +51,7 @@ func (p *Participant[C, P]) act(ctx context.Context, tx pgx.Tx, d consumer.Deliv
 			Reason: ReasonExpired, Detail: "the saga's deadline passed at " + cmd.Deadline.UTC().Format(time.RFC3339),
 		})
 	}
-	done, refusal, err := e.Apply(ctx, tx, cmd)
+	done, refusal, err := e.Apply(ctx, u, cmd)
 	switch {
 	case err != nil:
 		return err
@@ -63,28 +64,28 @@ func (p *Participant[C, P]) act(ctx context.Context, tx pgx.Tx, d consumer.Deliv
 // compensate undoes an action. Before any action it leaves a tombstone
 // instead; after an earlier compensation it does nothing. It is always
 // acknowledged, so that the orchestrator's compensation ends.
-func (p *Participant[C, P]) compensate(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
-	e := p.spec.Effect
-	saga, err := e.Compensation(d)
+func (p *Participant[U, C, P]) compensate(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+	saga, err := p.spec.Compensation(d)
 	if err != nil {
 		return err
 	}
 	if err := msgpg.LockKey(ctx, tx, saga); err != nil {
 		return err
 	}
-	prior, status, err := e.Prior(ctx, tx, saga)
+	r, u := p.spec.Records, p.spec.Unit(tx)
+	prior, status, err := r.prior(ctx, u, saga)
 	switch {
 	case err != nil:
 		return err
 	case status == None:
-		err = e.Tombstone(ctx, tx, saga)
+		err = r.Tombstone(u, ctx, saga)
 	case status == Done:
-		err = e.Undo(ctx, tx, prior)
+		err = r.Undo(u, ctx, prior)
 	}
 	if err != nil {
 		return err
 	}
-	return p.reply(ctx, tx, saga, p.spec.Step.UndoneType, e.Undone(saga, prior))
+	return p.reply(ctx, tx, saga, p.spec.Step.UndoneType, p.spec.Effect.Undone(saga, prior))
 }
 
 // expired reports whether a command's deadline (zero: none) has passed: a

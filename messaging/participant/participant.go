@@ -8,9 +8,11 @@
 // saga's deadline is refused as expired. Every answer is written to the
 // outbox in the transaction of the effect it reports.
 //
-// A service declares only its Effect: how to read its messages, how to
-// apply and undo its action in its store, and what its replies carry. The
-// topics and message types come from the service as a Step.
+// A service declares only what is its own: its unit of work, its Effect
+// (how to read and apply its action, what its replies carry) and its
+// Records (the store's methods that read, undo and tombstone what it did
+// for a saga). The topics and message types come from the service as a
+// Step.
 package participant
 
 import (
@@ -77,36 +79,24 @@ type Command[C any] struct {
 	// arrives later is refused as expired.
 	Deadline time.Time
 	// Locks are the keys of the rows Apply will lock, taken for a whole
-	// batch before any of its messages is applied (see Effect.LockBatch).
+	// batch before any of its messages is applied (see Records.LockBatch).
 	Locks []string
 	// Value is the action itself.
 	Value C
 }
 
-// Effect is what one participant service does, C its action and P what it
-// records of an action (its prior effect). Every method runs in the
-// consumer's transaction tx, under the saga's lock.
-type Effect[C, P any] interface {
+// Effect is what one participant service does, U its unit of work (the
+// repositories of one transaction, made by Spec.Unit of the consumer's),
+// C its action and P what it records of an action (its prior effect).
+// Every method that takes u runs in the consumer's transaction, under the
+// saga's lock.
+type Effect[U, C, P any] interface {
 	// Command reads and validates d's action. An error wraps
 	// consumer.ErrPoison: no retry can cure it.
 	Command(d consumer.Delivery) (Command[C], error)
-	// Compensation reads d's compensation and returns its saga; an error
-	// wraps consumer.ErrPoison.
-	Compensation(d consumer.Delivery) (saga string, err error)
-	// LockBatch takes, in one round trip, the locks of a batch: those of
-	// sagas (in one global order), the rows of locks and those the
-	// compensated sagas' effects hold, and reads sagas' prior effects. The
-	// batch's commands then find them without a round trip of their own.
-	LockBatch(ctx context.Context, tx pgx.Tx, sagas, locks, compensated []string) error
-	// Prior returns what was done for saga, and its status.
-	Prior(ctx context.Context, tx pgx.Tx, saga string) (P, Status, error)
 	// Apply applies cmd, which has no prior effect, and returns what it
 	// recorded; a refusal comes back with nothing changed.
-	Apply(ctx context.Context, tx pgx.Tx, cmd Command[C]) (P, *Refusal, error)
-	// Undo reverts prior, whose status is Done.
-	Undo(ctx context.Context, tx pgx.Tx, prior P) error
-	// Tombstone records that saga was compensated before any action.
-	Tombstone(ctx context.Context, tx pgx.Tx, saga string) error
+	Apply(ctx context.Context, u U, cmd Command[C]) (P, *Refusal, error)
 	// Done returns the data of the answer to an action that holds.
 	Done(saga string, p P) any
 	// Undone returns the data of the answer to a compensation; p is the
@@ -116,10 +106,48 @@ type Effect[C, P any] interface {
 	Rejected(saga string, r Refusal) any
 }
 
+// Records is how the flow reads and changes, in a unit of work U, what a
+// participant did for each saga: the compensation side, whose logic is
+// the flow's and whose statements are the store's. Its functions are the
+// store's methods, taken as method expressions ((*Store).Release), so
+// that the store keeps its domain's names.
+type Records[U, P any] struct {
+	// LockBatch takes, in one round trip, the locks of a batch: those of
+	// sagas (in one global order), the rows of locks and those the
+	// compensated sagas' effects hold, and reads sagas' prior effects. The
+	// batch's commands then find them without a round trip of their own.
+	LockBatch func(u U, ctx context.Context, sagas, locks, compensated []string) error
+	// Read returns what was done for saga; found is false when nothing
+	// was, not even a tombstone.
+	Read func(u U, ctx context.Context, saga string) (p P, found bool, err error)
+	// Status is the flow's status of a record Read found.
+	Status func(p P) Status
+	// Undo reverts p, whose status is Done.
+	Undo func(u U, ctx context.Context, p P) error
+	// Tombstone records that saga was compensated before any action.
+	Tombstone func(u U, ctx context.Context, saga string) error
+}
+
+// prior returns what was done for saga, and its status.
+func (r Records[U, P]) prior(ctx context.Context, u U, saga string) (P, Status, error) {
+	p, found, err := r.Read(u, ctx, saga)
+	if err != nil || !found {
+		return p, None, err
+	}
+	return p, r.Status(p), nil
+}
+
 // Spec describes a participant to New.
-type Spec[C, P any] struct {
-	Step   Step
-	Effect Effect[C, P]
+type Spec[U, C, P any] struct {
+	Step    Step
+	Effect  Effect[U, C, P]
+	Records Records[U, P]
+	// Unit returns the service's unit of work over the consumer's
+	// transaction, through which Effect and Records go.
+	Unit func(pgx.Tx) U
+	// Compensation reads d's compensation and returns its saga; an error
+	// wraps consumer.ErrPoison (see DecodeCompensation).
+	Compensation func(d consumer.Delivery) (saga string, err error)
 	// Service names the service in the dead-letter headers of its
 	// refusals.
 	Service string
@@ -130,14 +158,14 @@ type Spec[C, P any] struct {
 
 // Participant applies one step's actions and compensations; Handle and
 // Lock are its consumer.Handler and consumer.Config.Lock.
-type Participant[C, P any] struct {
-	spec Spec[C, P]
+type Participant[U, C, P any] struct {
+	spec Spec[U, C, P]
 }
 
 // New returns the participant spec describes.
-func New[C, P any](spec Spec[C, P]) *Participant[C, P] {
-	return &Participant[C, P]{spec: spec}
+func New[U, C, P any](spec Spec[U, C, P]) *Participant[U, C, P] {
+	return &Participant[U, C, P]{spec: spec}
 }
 
 // Step returns the participant's step.
-func (p *Participant[C, P]) Step() Step { return p.spec.Step }
+func (p *Participant[U, C, P]) Step() Step { return p.spec.Step }

@@ -38,9 +38,12 @@ type record struct {
 	Status participant.Status
 }
 
-// pots is that participant's effect, written with one statement at a
-// time: the kit's rules do not depend on a store's write-behind.
+// pots is that participant's effect, and potsTx its unit of work,
+// written with one statement at a time: the kit's rules do not depend on
+// a store's write-behind.
 type pots struct{}
+
+type potsTx struct{ tx pgx.Tx }
 
 func (pots) Command(d consumer.Delivery) (participant.Command[take], error) {
 	var c take
@@ -53,27 +56,21 @@ func (pots) Command(d consumer.Delivery) (participant.Command[take], error) {
 	return participant.Command[take]{Saga: c.Saga, Deadline: c.Deadline, Locks: []string{c.Pot}, Value: c}, nil
 }
 
-func (pots) Compensation(d consumer.Delivery) (string, error) {
-	var g give
-	err := consumer.DecodeData(d, &g, func() string { return g.Saga })
-	return g.Saga, err
+func (p potsTx) LockBatch(ctx context.Context, sagas, _, _ []string) error {
+	return msgpg.LockKeys(ctx, p.tx, sagas)
 }
 
-func (pots) LockBatch(ctx context.Context, tx pgx.Tx, sagas, _, _ []string) error {
-	return msgpg.LockKeys(ctx, tx, sagas)
-}
-
-func (pots) Prior(ctx context.Context, tx pgx.Tx, saga string) (record, participant.Status, error) {
+func (p potsTx) Record(ctx context.Context, saga string) (record, bool, error) {
 	r := record{Saga: saga}
-	err := tx.QueryRow(ctx, `SELECT pot, units, status FROM records WHERE saga = $1`, saga).Scan(&r.Pot, &r.Units, &r.Status)
+	err := p.tx.QueryRow(ctx, `SELECT pot, units, status FROM records WHERE saga = $1`, saga).Scan(&r.Pot, &r.Units, &r.Status)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return record{}, participant.None, nil
+		return record{}, false, nil
 	}
-	return r, r.Status, err
+	return r, true, err
 }
 
-func (pots) Apply(ctx context.Context, tx pgx.Tx, c participant.Command[take]) (record, *participant.Refusal, error) {
-	tag, err := tx.Exec(ctx, `UPDATE pots SET units = units - $2 WHERE id = $1 AND units >= $2`, c.Value.Pot, c.Value.Units)
+func (pots) Apply(ctx context.Context, p potsTx, c participant.Command[take]) (record, *participant.Refusal, error) {
+	tag, err := p.tx.Exec(ctx, `UPDATE pots SET units = units - $2 WHERE id = $1 AND units >= $2`, c.Value.Pot, c.Value.Units)
 	if err != nil {
 		return record{}, nil, err
 	}
@@ -81,20 +78,20 @@ func (pots) Apply(ctx context.Context, tx pgx.Tx, c participant.Command[take]) (
 		return record{}, &participant.Refusal{Reason: "empty", Detail: "the pot holds too little"}, nil
 	}
 	r := record{Saga: c.Saga, Pot: c.Value.Pot, Units: c.Value.Units, Status: participant.Done}
-	_, err = tx.Exec(ctx, `INSERT INTO records VALUES ($1, $2, $3, $4)`, c.Saga, r.Pot, r.Units, r.Status)
+	_, err = p.tx.Exec(ctx, `INSERT INTO records VALUES ($1, $2, $3, $4)`, c.Saga, r.Pot, r.Units, r.Status)
 	return r, nil, err
 }
 
-func (pots) Undo(ctx context.Context, tx pgx.Tx, r record) error {
-	if _, err := tx.Exec(ctx, `UPDATE records SET status = $2 WHERE saga = $1`, r.Saga, participant.Undone); err != nil {
+func (p potsTx) Give(ctx context.Context, r record) error {
+	if _, err := p.tx.Exec(ctx, `UPDATE records SET status = $2 WHERE saga = $1`, r.Saga, participant.Undone); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, `UPDATE pots SET units = units + $2 WHERE id = $1`, r.Pot, r.Units)
+	_, err := p.tx.Exec(ctx, `UPDATE pots SET units = units + $2 WHERE id = $1`, r.Pot, r.Units)
 	return err
 }
 
-func (pots) Tombstone(ctx context.Context, tx pgx.Tx, saga string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO records VALUES ($1, '', 0, $2)`, saga, participant.Tombstone)
+func (p potsTx) Tombstone(ctx context.Context, saga string) error {
+	_, err := p.tx.Exec(ctx, `INSERT INTO records VALUES ($1, '', 0, $2)`, saga, participant.Tombstone)
 	return err
 }
 
@@ -102,6 +99,17 @@ func (pots) Done(saga string, r record) any   { return map[string]any{"saga": sa
 func (pots) Undone(saga string, r record) any { return map[string]any{"saga": saga, "units": r.Units} }
 func (pots) Rejected(saga string, r participant.Refusal) any {
 	return map[string]any{"saga": saga, "reason": r.Reason}
+}
+
+// potsSpec is the pots participant.
+var potsSpec = participant.Spec[potsTx, take, record]{
+	Step: step, Effect: pots{}, Service: "pots-service", Cancelled: "given back before taken",
+	Unit:         func(tx pgx.Tx) potsTx { return potsTx{tx} },
+	Compensation: participant.DecodeCompensation(func(g *give) string { return g.Saga }),
+	Records: participant.Records[potsTx, record]{
+		LockBatch: potsTx.LockBatch, Read: potsTx.Record, Undo: potsTx.Give, Tombstone: potsTx.Tombstone,
+		Status: func(r record) participant.Status { return r.Status },
+	},
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -128,9 +136,7 @@ func TestKitObeysTheParticipantRules(t *testing.T) {
 	participanttest.Run(t, participanttest.Harness{
 		Step: step,
 		Open: func(t *testing.T) (*testdb.DB, participanttest.Participant) {
-			return testdb.New(t, migrate), participant.New(participant.Spec[take, record]{
-				Step: step, Effect: pots{}, Service: "pots-service", Cancelled: "given back before taken",
-			})
+			return testdb.New(t, migrate), participant.New(potsSpec)
 		},
 		Seed:  func(t *testing.T, db *testdb.DB) { exec(t, db, `INSERT INTO pots VALUES ('full', 1000), ('low', 1)`) },
 		Allow: func(t *testing.T, db *testdb.DB) { exec(t, db, `UPDATE pots SET units = 100 WHERE id = 'low'`) },

@@ -11,13 +11,13 @@ import (
 )
 
 // reply writes an answer of type typ to the step's Replies topic.
-func (p *Participant[C, P]) reply(ctx context.Context, tx pgx.Tx, saga, typ string, data any) error {
+func (p *Participant[U, C, P]) reply(ctx context.Context, tx pgx.Tx, saga, typ string, data any) error {
 	return outbox.Send(ctx, tx, p.spec.Step.Replies, typ, saga, data)
 }
 
 // reject writes the refusal of d to the step's Rejections topic, where the
 // orchestrator reads a step's failures, with dlt-reason rejected.
-func (p *Participant[C, P]) reject(ctx context.Context, tx pgx.Tx, d consumer.Delivery, saga string, r Refusal) error {
+func (p *Participant[U, C, P]) reject(ctx context.Context, tx pgx.Tx, d consumer.Delivery, saga string, r Refusal) error {
 	m, err := envelope.New(p.spec.Step.RejectedType, saga, p.spec.Effect.Rejected(saga, r))
 	if err != nil {
 		return err

@@ -3,8 +3,6 @@ package handler
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/purchase-saga/contract/paymentmsg"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/envelope"
@@ -31,8 +29,8 @@ func (effect) Command(d consumer.Delivery) (participant.Command[payment.Charge],
 
 // Apply takes an order's amount from its customer's account, or says why
 // it cannot.
-func (effect) Apply(ctx context.Context, tx pgx.Tx, cmd participant.Command[payment.Charge]) (payment.Charge, *participant.Refusal, error) {
-	s, c := postgres.New(tx), cmd.Value
+func (effect) Apply(ctx context.Context, s *postgres.Store, cmd participant.Command[payment.Charge]) (payment.Charge, *participant.Refusal, error) {
+	c := cmd.Value
 	debited, err := s.Debit(ctx, c)
 	switch {
 	case err != nil:

@@ -3,8 +3,6 @@ package handler
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/purchase-saga/contract/stockmsg"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/participant"
@@ -34,8 +32,7 @@ func (effect) Command(d consumer.Delivery) (participant.Command[[]stock.Line], e
 }
 
 // Apply holds all of an order's lines or none.
-func (e effect) Apply(ctx context.Context, tx pgx.Tx, cmd participant.Command[[]stock.Line]) (stock.Reservation, *participant.Refusal, error) {
-	s := postgres.New(tx)
+func (e effect) Apply(ctx context.Context, s *postgres.Store, cmd participant.Command[[]stock.Line]) (stock.Reservation, *participant.Refusal, error) {
 	items, err := s.LockItems(ctx, cmd.Locks)
 	if err != nil {
 		return stock.Reservation{}, nil, err
