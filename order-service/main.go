@@ -63,7 +63,7 @@ func wire(s *service.Service, cfg settings) (http.Handler, error) {
 	// fetcher and workers: a burst of item.updated never delays a reply.
 	// Each in a consumer group of its own: one group reader per group and
 	// process.
-	for group, topics := range map[string][]string{s.Name: saga.ReplyTopics, s.Name + "-catalog": {topic.Items}} {
+	for group, topics := range map[string][]string{s.Name: sg.ReplyTopics(), s.Name + "-catalog": {topic.Items}} {
 		err := s.Consume(service.Subscription{Topics: topics, Handler: sg.Handle, Lock: sg.Lock, Group: group,
 			DeadLetterTopic: func(string) string { return topic.OrderDLT }})
 		if err != nil {

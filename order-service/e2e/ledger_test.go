@@ -64,10 +64,11 @@ func (s *stack) ledger(t *testing.T, ids []string, items map[string]int64, depos
 // unsettledQuery selects the orders that settled (stack.settled) would
 // still wait for: not terminal, a step compensating, or a failed order
 // with a step whose reply has not come.
-const unsettledQuery = `SELECT id::text, status, failure_reason, stock_status, payment_status, created_at
+const unsettledQuery = `SELECT id::text, status, failure_reason,
+		coalesce(steps->'stock'->>'status', ''), coalesce(steps->'payment'->>'status', ''), created_at
 	FROM orders
-	WHERE status = 'PENDING' OR stock_status = 'COMPENSATING' OR payment_status = 'COMPENSATING'
-		OR (status <> 'COMPLETED' AND (stock_status = 'PENDING' OR payment_status = 'PENDING'))
+	WHERE status = 'PENDING' OR jsonb_path_exists(steps, '$.* ? (@.status == "COMPENSATING")')
+		OR (status <> 'COMPLETED' AND jsonb_path_exists(steps, '$.* ? (@.status == "PENDING")'))
 	ORDER BY id`
 
 // waitSettled waits until every order in orderdb has settled and reports
@@ -239,7 +240,7 @@ func (s *stack) settledWithin(t *testing.T, bound time.Duration) {
 	}
 	t.Logf("slowest order ended (COMPLETED or FAILED) %v after it was placed", ended.Round(time.Millisecond))
 	rows, err := s.dbs["order"].Pool.Query(context.Background(), `SELECT id::text, status, failure_reason,
-			greatest(updated_at, stock_updated_at, payment_updated_at) - created_at AS took
+			greatest(updated_at, (SELECT max((s->>'updated_at')::timestamptz) FROM jsonb_each(steps) AS e(name, s))) - created_at AS took
 		FROM orders ORDER BY took DESC`)
 	if err != nil {
 		t.Fatal(err)

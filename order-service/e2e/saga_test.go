@@ -11,10 +11,10 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/envelope"
-	"github.com/purchase-saga/contract/topic"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
 func TestPurchaseCompletes(t *testing.T) {

@@ -133,8 +133,7 @@ func (tw *twins) keepLogs(t *testing.T) {
 	// The databases are dropped too: keep what they knew of each order and
 	// message, to follow one order's commands and replies.
 	for file, q := range map[string]struct{ db, sql string }{
-		"orders.txt": {"order", `SELECT id, status, failure_reason, stock_status, stock_reason, payment_status, payment_reason,
-			created_at, stock_updated_at, payment_updated_at, updated_at FROM orders ORDER BY id`},
+		"orders.txt":         {"order", `SELECT id, status, failure_reason, steps::text, created_at, updated_at FROM orders ORDER BY id`},
 		"order-outbox.txt":   {"order", outboxDump},
 		"stock-outbox.txt":   {"stock", outboxDump},
 		"payment-outbox.txt": {"payment", outboxDump},
