@@ -42,8 +42,8 @@ func (effect) Apply(ctx context.Context, s *postgres.Store, cmd participant.Comm
 	if err != nil {
 		return payment.Charge{}, nil, err
 	}
-	r := payment.Explain(c, acct, found)
-	return payment.Charge{}, &participant.Refusal{Reason: string(r.Reason), Detail: r.Detail}, nil
+	reason, detail := payment.Explain(c, acct, found)
+	return payment.Charge{}, &participant.Refusal{Reason: reason, Detail: detail}, nil
 }
 
 // Done answers a charge of c's amount.

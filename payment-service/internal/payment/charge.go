@@ -1,6 +1,10 @@
 package payment
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/purchase-saga/contract/paymentmsg"
+)
 
 // Status is where an order's charge stands.
 type Status string
@@ -44,36 +48,17 @@ func (c Charge) Validate() error {
 	return nil
 }
 
-// Reason says why a charge was refused; the values are the wire's.
-type Reason string
-
-// Refusal reasons.
-const (
-	ReasonInsufficientFunds Reason = "insufficient_funds"
-	ReasonUnknownAccount    Reason = "unknown_account"
-	ReasonCurrencyMismatch  Reason = "currency_mismatch"
-	// ReasonCancelled refuses a charge that came after the refund.
-	ReasonCancelled Reason = "cancelled"
-	// ReasonExpired refuses a charge that came after its saga's deadline.
-	ReasonExpired Reason = "expired"
-)
-
-// Refusal is a business "no" to a charge: nothing was taken.
-type Refusal struct {
-	Reason Reason
-	Detail string
-}
-
 // Explain says why c could not be taken from acct, the account as it is
-// now (found false when there is none). The detail names the account
-// once, and the currencies only by their first characters, so that it
-// stays short; the reply bounds it again.
-func Explain(c Charge, acct Account, found bool) Refusal {
+// now (found false when there is none): reason is one of the wire's
+// rejection reasons (paymentmsg.ReasonUnknownAccount, …). The detail names
+// the account once, and the currencies only by their first characters, so
+// that it stays short; the reply bounds it again.
+func Explain(c Charge, acct Account, found bool) (reason, detail string) {
 	switch {
 	case !found:
-		return Refusal{ReasonUnknownAccount, fmt.Sprintf("no account %s", c.AccountID)}
+		return paymentmsg.ReasonUnknownAccount, fmt.Sprintf("no account %s", c.AccountID)
 	case acct.Currency != c.Currency:
-		return Refusal{ReasonCurrencyMismatch, fmt.Sprintf("account %s is in %.8s, the charge in %.8s", acct.ID, acct.Currency, c.Currency)}
+		return paymentmsg.ReasonCurrencyMismatch, fmt.Sprintf("account %s is in %.8s, the charge in %.8s", acct.ID, acct.Currency, c.Currency)
 	}
-	return Refusal{ReasonInsufficientFunds, fmt.Sprintf("account %s holds %d, the charge is %d", acct.ID, acct.BalanceCents, c.AmountCents)}
+	return paymentmsg.ReasonInsufficientFunds, fmt.Sprintf("account %s holds %d, the charge is %d", acct.ID, acct.BalanceCents, c.AmountCents)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/purchase-saga/contract/paymentmsg"
 	"github.com/purchase-saga/payment-service/internal/payment"
 )
 
@@ -47,20 +48,20 @@ func TestExplain(t *testing.T) {
 		name  string
 		acct  payment.Account
 		found bool
-		want  payment.Reason
+		want  string
 	}{
-		{"no account", payment.Account{}, false, payment.ReasonUnknownAccount},
-		{"other currency", payment.Account{ID: id, Currency: "USD", BalanceCents: 900}, true, payment.ReasonCurrencyMismatch},
-		{"too little", payment.Account{ID: id, Currency: "EUR", BalanceCents: 499}, true, payment.ReasonInsufficientFunds},
+		{"no account", payment.Account{}, false, paymentmsg.ReasonUnknownAccount},
+		{"other currency", payment.Account{ID: id, Currency: "USD", BalanceCents: 900}, true, paymentmsg.ReasonCurrencyMismatch},
+		{"too little", payment.Account{ID: id, Currency: "EUR", BalanceCents: 499}, true, paymentmsg.ReasonInsufficientFunds},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := payment.Explain(c, tt.acct, tt.found)
-			if got := r.Reason; got != tt.want {
-				t.Errorf("Explain = %q, want %q", got, tt.want)
+			reason, detail := payment.Explain(c, tt.acct, tt.found)
+			if reason != tt.want {
+				t.Errorf("Explain = %q, want %q", reason, tt.want)
 			}
-			if got := strings.Count(r.Detail, id); got > 1 || len(r.Detail) > len(id)+100 {
-				t.Errorf("detail %q names the customer id %d times or is long", r.Detail, got)
+			if got := strings.Count(detail, id); got > 1 || len(detail) > len(id)+100 {
+				t.Errorf("detail %q names the customer id %d times or is long", detail, got)
 			}
 		})
 	}
@@ -90,7 +91,7 @@ func TestDebit(t *testing.T) {
 			if !ok && after != tt.acct {
 				t.Errorf("a refused debit changed the account to %+v", after)
 			}
-			if !ok && payment.Explain(c, tt.acct, tt.found).Reason == "" {
+			if reason, _ := payment.Explain(c, tt.acct, tt.found); !ok && reason == "" {
 				t.Errorf("a refused debit has no explanation")
 			}
 		})

@@ -37,8 +37,8 @@ func (e effect) Apply(ctx context.Context, s *postgres.Store, cmd participant.Co
 	if err != nil {
 		return stock.Reservation{}, nil, err
 	}
-	if r := stock.Check(cmd.Value, items, e.currency); r != nil {
-		return stock.Reservation{}, &participant.Refusal{Reason: string(r.Reason), Detail: r.Detail}, nil
+	if reason, detail := stock.Check(cmd.Value, items, e.currency); reason != "" {
+		return stock.Reservation{}, &participant.Refusal{Reason: reason, Detail: detail}, nil
 	}
 	if err := s.Reserve(ctx, cmd.Saga, cmd.Value); err != nil {
 		return stock.Reservation{}, nil, err

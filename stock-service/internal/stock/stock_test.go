@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/purchase-saga/contract/stockmsg"
 	"github.com/purchase-saga/stock-service/internal/stock"
 )
 
@@ -56,20 +57,16 @@ func TestCheckRefusesWhatCannotBeReservedWhole(t *testing.T) {
 	tests := []struct {
 		name  string
 		lines []stock.Line
-		want  stock.Reason
+		want  string
 	}{
 		{"all available", []stock.Line{{"a", 2}, {"b", 9}}, ""},
-		{"one line short", []stock.Line{{"a", 3}, {"b", 1}}, stock.ReasonOutOfStock},
-		{"unknown item", []stock.Line{{"a", 1}, {"x", 1}}, stock.ReasonUnknownItem},
-		{"other currency", []stock.Line{{"usd", 1}}, stock.ReasonCurrencyMismatch},
+		{"one line short", []stock.Line{{"a", 3}, {"b", 1}}, stockmsg.ReasonOutOfStock},
+		{"unknown item", []stock.Line{{"a", 1}, {"x", 1}}, stockmsg.ReasonUnknownItem},
+		{"other currency", []stock.Line{{"usd", 1}}, stockmsg.ReasonCurrencyMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got stock.Reason
-			if r := stock.Check(tt.lines, items, "EUR"); r != nil {
-				got = r.Reason
-			}
-			if got != tt.want {
+			if got, _ := stock.Check(tt.lines, items, "EUR"); got != tt.want {
 				t.Errorf("Check = %q, want %q", got, tt.want)
 			}
 		})
