@@ -45,10 +45,10 @@ func newTestScanner(t *testing.T, b *testbroker.Broker, topic string, f Filter) 
 
 func TestScanHoldsOneFetchAndDeliversBeforeReadingOn(t *testing.T) {
 	t.Parallel()
-	b := testbroker.New(t, 1, "stock.dlt")
+	b := testbroker.New(t, 1, "commands.dlt")
 	const n = 200
-	deadLetters(t, b, "stock.dlt", n, time.Now())
-	s := newTestScanner(t, b, "stock.dlt", Filter{})
+	deadLetters(t, b, "commands.dlt", n, time.Now())
+	s := newTestScanner(t, b, "commands.dlt", Filter{})
 	delivered, fetchesAtFirst, maxHeld := 0, 0, 0
 	err := s.run(context.Background(), func(kafka.Message) error {
 		if delivered++; delivered == 1 {
@@ -73,9 +73,9 @@ func TestScanHoldsOneFetchAndDeliversBeforeReadingOn(t *testing.T) {
 
 func TestScanStopsAfterTheLimitWithoutReadingFurther(t *testing.T) {
 	t.Parallel()
-	b := testbroker.New(t, 1, "stock.dlt")
-	deadLetters(t, b, "stock.dlt", 200, time.Now())
-	s := newTestScanner(t, b, "stock.dlt", Filter{Reason: ReasonError, Limit: 3})
+	b := testbroker.New(t, 1, "commands.dlt")
+	deadLetters(t, b, "commands.dlt", 200, time.Now())
+	s := newTestScanner(t, b, "commands.dlt", Filter{Reason: ReasonError, Limit: 3})
 	var keys []string
 	err := s.run(context.Background(), func(m kafka.Message) error {
 		keys = append(keys, string(m.Key))
@@ -94,12 +94,12 @@ func TestScanStopsAfterTheLimitWithoutReadingFurther(t *testing.T) {
 
 func TestScanStopsOnErrStopAndAtTheEndItFound(t *testing.T) {
 	t.Parallel()
-	b := testbroker.New(t, 1, "stock.dlt")
-	deadLetters(t, b, "stock.dlt", 5, time.Now())
+	b := testbroker.New(t, 1, "commands.dlt")
+	deadLetters(t, b, "commands.dlt", 5, time.Now())
 	n := 0
-	err := Scan(context.Background(), b.Addrs, "stock.dlt", Filter{}, func(kafka.Message) error {
+	err := Scan(context.Background(), b.Addrs, "commands.dlt", Filter{}, func(kafka.Message) error {
 		if n++; n == 1 { // a dead letter that arrives during the scan is left for the next one
-			deadLetters(t, b, "stock.dlt", 1, time.Now())
+			deadLetters(t, b, "commands.dlt", 1, time.Now())
 		}
 		return nil
 	})
@@ -110,7 +110,7 @@ func TestScanStopsOnErrStopAndAtTheEndItFound(t *testing.T) {
 		t.Errorf("delivered %d records, want the %d there when the scan began", got, want)
 	}
 	n = 0
-	err = Scan(context.Background(), b.Addrs, "stock.dlt", Filter{}, func(kafka.Message) error {
+	err = Scan(context.Background(), b.Addrs, "commands.dlt", Filter{}, func(kafka.Message) error {
 		if n++; n == 2 {
 			return ErrStop
 		}
@@ -120,19 +120,19 @@ func TestScanStopsOnErrStopAndAtTheEndItFound(t *testing.T) {
 		t.Errorf("ErrStop at the second record: %d delivered, err %v; want 2, nil", n, err)
 	}
 	boom := errors.New("boom")
-	if err := Scan(context.Background(), b.Addrs, "stock.dlt", Filter{}, func(kafka.Message) error { return boom }); !errors.Is(err, boom) {
+	if err := Scan(context.Background(), b.Addrs, "commands.dlt", Filter{}, func(kafka.Message) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("Scan returned %v, want the callback's error", err)
 	}
 }
 
 func TestScanMergesPartitionsOldestFirst(t *testing.T) {
 	t.Parallel()
-	b := testbroker.New(t, 3, "stock.dlt")
+	b := testbroker.New(t, 3, "commands.dlt")
 	const n = 60
 	start := time.Now().Add(-time.Hour)
-	deadLetters(t, b, "stock.dlt", n, start)
+	deadLetters(t, b, "commands.dlt", n, start)
 	var got []kafka.Message
-	err := Scan(context.Background(), b.Addrs, "stock.dlt", Filter{}, func(m kafka.Message) error {
+	err := Scan(context.Background(), b.Addrs, "commands.dlt", Filter{}, func(m kafka.Message) error {
 		got = append(got, m)
 		return nil
 	})

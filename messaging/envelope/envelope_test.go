@@ -6,7 +6,7 @@ import (
 )
 
 func TestDecodeRejectsWhatIsNotAMessage(t *testing.T) {
-	good, err := New("stock.reserve", "o1", map[string]int{"n": 1})
+	good, err := New("thing.do", "o1", map[string]int{"n": 1})
 	if err != nil {
 		t.Fatal(err)
 	}

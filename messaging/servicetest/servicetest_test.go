@@ -158,7 +158,7 @@ func TestServerAnswersDoAndAdmin(t *testing.T) {
 }
 
 // TestStartRunsTheWiredService wires a consumer that answers every command
-// on stock with a reply on stock.success, and sends it two and a record
+// on commands with a reply on replies, and sends it two and a record
 // that is not an envelope.
 func TestStartRunsTheWiredService(t *testing.T) {
 	wire := func(_ context.Context, s *service.Service, _ struct{}) (http.Handler, error) {
@@ -185,7 +185,7 @@ func TestStartRunsTheWiredService(t *testing.T) {
 		servicetest.Command(t, "commands", "b", "s2", echo{N: 2}),
 		kafka.Message{Topic: "commands", Key: []byte("s3"), Value: []byte("not json")})
 	if got := servicetest.Types(t, b.ReadAll(t, "replies", 2, 30*time.Second)); got != "a.done,b.done" {
-		t.Errorf("stock.success carries %s, want a.done,b.done", got)
+		t.Errorf("replies carries %s, want a.done,b.done", got)
 	}
 	servicetest.CheckDeadLetters(t, b, "commands.dlt", map[string]string{"s3": "poison from commands"})
 }
