@@ -27,17 +27,17 @@ func (a *API) putAccount(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	currency, err := decodeAccount(w, r, id, a.currency)
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	var acct payment.Account
 	var created bool
-	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+	err = a.db.InTx(r.Context(), func(s *postgres.Store) (err error) {
 		acct, created, err = s.CreateAccount(r.Context(), id, currency)
 		return err
 	})
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	problem.Put(w, created, "/accounts/"+url.PathEscape(id), view(acct))
@@ -51,17 +51,17 @@ func (a *API) deposit(w http.ResponseWriter, r *http.Request) {
 		id, err = existingID(r)
 	}
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	var acct payment.Account
 	var depositID int64
-	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+	err = a.db.InTx(r.Context(), func(s *postgres.Store) (err error) {
 		acct, depositID, err = s.Deposit(r.Context(), id, amount)
 		return err
 	})
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	problem.JSON(w, http.StatusCreated, struct {
@@ -73,12 +73,12 @@ func (a *API) deposit(w http.ResponseWriter, r *http.Request) {
 func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
 	id, err := existingID(r)
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	var acct payment.Account
 	var found bool
-	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+	err = a.db.InTx(r.Context(), func(s *postgres.Store) (err error) {
 		acct, found, err = s.Account(r.Context(), id)
 		return err
 	})
@@ -86,7 +86,7 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
 		err = payment.ErrNotFound
 	}
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	problem.JSON(w, http.StatusOK, view(acct))

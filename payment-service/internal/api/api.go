@@ -8,31 +8,34 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/problem"
+
+	"github.com/purchase-saga/payment-service/internal/payment"
+	"github.com/purchase-saga/payment-service/internal/postgres"
 )
 
 // API serves accounts from the payment database.
 type API struct {
-	pool     *pgxpool.Pool
+	db       *msgpg.DB[*postgres.Store]
 	currency string
-	token    string
-	log      *slog.Logger
+	edge     problem.Edge
 }
 
 // New returns the API of a deployment in currency whose writes need the
-// admin token. A nil log means slog.Default().
+// admin token; a 422 says what is invalid in one detail. A nil log means slog.Default().
 func New(pool *pgxpool.Pool, currency, adminToken string, log *slog.Logger) *API {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &API{pool: pool, currency: currency, token: adminToken, log: log}
+	return &API{db: postgres.Open(pool), currency: currency, edge: problem.Edge{
+		AdminToken: adminToken, Resource: "account", NotFound: payment.ErrNotFound, Invalid: payment.ErrInvalid,
+		ListInvalid: false, Log: log,
+	}}
 }
 
 // Handler routes the API's endpoints.
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("PUT /accounts/{id}", problem.RequireToken(a.token, http.HandlerFunc(a.putAccount)))
-	mux.Handle("POST /accounts/{id}/deposits", problem.RequireToken(a.token, http.HandlerFunc(a.deposit)))
+	mux.Handle("PUT /accounts/{id}", a.edge.Admin(a.putAccount))
+	mux.Handle("POST /accounts/{id}/deposits", a.edge.Admin(a.deposit))
 	mux.HandleFunc("GET /accounts/{id}", a.getAccount)
 	return mux
 }

@@ -68,7 +68,7 @@ func TestMoneyIsConserved(t *testing.T) {
 		case 2:
 			return e.Deliver(refund(t, o.order))
 		default:
-			return postgres.InTx(ctx, e.DB.Pool, func(s *postgres.Store) error {
+			return postgres.Open(e.DB.Pool).InTx(ctx, func(s *postgres.Store) error {
 				_, _, err := s.Deposit(ctx, o.account, o.cents)
 				return err
 			})

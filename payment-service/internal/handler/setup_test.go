@@ -33,7 +33,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) account(t *testing.T, id string, cents int64) {
 	t.Helper()
 	ctx := context.Background()
-	err := postgres.InTx(ctx, e.DB.Pool, func(s *postgres.Store) error {
+	err := postgres.Open(e.DB.Pool).InTx(ctx, func(s *postgres.Store) error {
 		if _, _, err := s.CreateAccount(ctx, id, "EUR"); err != nil || cents == 0 {
 			return err
 		}

@@ -8,9 +8,6 @@
 package postgres
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -19,32 +16,30 @@ import (
 	"github.com/purchase-saga/payment-service/internal/payment"
 )
 
-// Store reads and changes payment data inside one transaction.
+// Store is a unit of work of the payment database: its accounts,
+// deposits and charges, in one transaction. The API opens one (Open); the
+// participant flow makes one of its consumer's transaction (New).
 type Store struct {
 	tx pgx.Tx
 }
 
-// New returns a store working in tx; the caller commits or rolls back.
+// New returns the store of tx; the caller commits or rolls back.
 func New(tx pgx.Tx) *Store {
 	return &Store{tx: tx}
 }
 
-// InTx runs fn on a store in a new transaction of pool and commits it when
-// fn returns nil. A failed commit is reported as an error.
-func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(*Store) error) error {
-	return msgpg.InTx(ctx, pool, New, fn)
+// Open returns the units of work of pool, each a transaction of its own.
+func Open(pool *pgxpool.Pool) *msgpg.DB[*Store] {
+	return msgpg.NewDB(pool, New)
 }
 
-// translate turns the Postgres errors a caller can cause into domain
-// errors, leaving the others (and their transient classification) intact.
+// translate names op in err, and makes an amount too large for its column
+// the caller's invalid input (msgpg.Translate).
 func translate(op string, err error) error {
-	if msgpg.IsOutOfRange(err) {
-		return outOfRange(op)
-	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	return msgpg.Translate(err, op, payment.ErrInvalid, "amount")
 }
 
 // outOfRange says that op would take an amount beyond what a column holds.
 func outOfRange(op string) error {
-	return fmt.Errorf("%w: %s: amount out of range", payment.ErrInvalid, op)
+	return msgpg.OutOfRange(payment.ErrInvalid, op, "amount")
 }

@@ -1,6 +1,6 @@
 // Package api is stock-service's REST API (SPEC section 5): admins create,
 // price and restock items; anyone reads them. Each write runs in one
-// transaction with the item.updated message it causes.
+// unit of work with the item.updated message it causes.
 package api
 
 import (
@@ -9,31 +9,34 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/problem"
+
+	"github.com/purchase-saga/stock-service/internal/postgres"
+	"github.com/purchase-saga/stock-service/internal/stock"
 )
 
 // API serves items from the stock database.
 type API struct {
-	pool     *pgxpool.Pool
+	db       *msgpg.DB[*postgres.Store]
 	currency string
-	token    string
-	log      *slog.Logger
+	edge     problem.Edge
 }
 
 // New returns the API of a deployment in currency whose writes need the
-// admin token. A nil log means slog.Default().
+// admin token; a 422 lists each of an item's validation failures. A nil log means slog.Default().
 func New(pool *pgxpool.Pool, currency, adminToken string, log *slog.Logger) *API {
-	if log == nil {
-		log = slog.Default()
-	}
-	return &API{pool: pool, currency: currency, token: adminToken, log: log}
+	return &API{db: postgres.Open(pool), currency: currency, edge: problem.Edge{
+		AdminToken: adminToken, Resource: "item", NotFound: stock.ErrNotFound, Invalid: stock.ErrInvalid,
+		ListInvalid: true, Log: log,
+	}}
 }
 
 // Handler routes the API's endpoints.
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("PUT /items/{id}", problem.RequireToken(a.token, http.HandlerFunc(a.putItem)))
-	mux.Handle("POST /items/{id}/restock", problem.RequireToken(a.token, http.HandlerFunc(a.restock)))
+	mux.Handle("PUT /items/{id}", a.edge.Admin(a.putItem))
+	mux.Handle("POST /items/{id}/restock", a.edge.Admin(a.restock))
 	mux.HandleFunc("GET /items/{id}", a.getItem)
 	mux.HandleFunc("GET /items", a.listItems)
 	return mux

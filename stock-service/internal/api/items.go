@@ -43,17 +43,17 @@ func (a *API) putItem(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	d, err := decodeItem(w, r, id, a.currency)
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	var it stock.Item
 	var created bool
-	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+	err = a.db.InTx(r.Context(), func(s *postgres.Store) (err error) {
 		it, created, err = s.PutItem(r.Context(), id, d)
 		return err
 	})
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	problem.Put(w, created, "/items/"+url.PathEscape(id), view(it))
@@ -64,7 +64,7 @@ func (a *API) restock(w http.ResponseWriter, r *http.Request) {
 		Quantity int64 `json:"quantity"`
 	}
 	if err := problem.Decode(w, r, &req, false); err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	id, err := existingID(r)
@@ -72,16 +72,16 @@ func (a *API) restock(w http.ResponseWriter, r *http.Request) {
 		err = stock.ValidateRestock(req.Quantity)
 	}
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	var it stock.Item
-	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+	err = a.db.InTx(r.Context(), func(s *postgres.Store) (err error) {
 		it, err = s.Restock(r.Context(), id, req.Quantity)
 		return err
 	})
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	problem.JSON(w, http.StatusOK, view(it))
@@ -100,16 +100,16 @@ func existingID(r *http.Request) (string, error) {
 func (a *API) getItem(w http.ResponseWriter, r *http.Request) {
 	id, err := existingID(r)
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	var it stock.Item
-	err = postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+	err = a.db.InTx(r.Context(), func(s *postgres.Store) (err error) {
 		it, err = s.Item(r.Context(), id)
 		return err
 	})
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	problem.JSON(w, http.StatusOK, view(it))
@@ -117,12 +117,12 @@ func (a *API) getItem(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) listItems(w http.ResponseWriter, r *http.Request) {
 	var items []stock.Item
-	err := postgres.InTx(r.Context(), a.pool, func(s *postgres.Store) (err error) {
+	err := a.db.InTx(r.Context(), func(s *postgres.Store) (err error) {
 		items, err = s.Items(r.Context())
 		return err
 	})
 	if err != nil {
-		a.fail(w, r, err)
+		a.edge.Fail(w, r, err)
 		return
 	}
 	out := make([]itemView, len(items))

@@ -37,7 +37,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) item(t *testing.T, id string, onHand int64) {
 	t.Helper()
 	ctx := context.Background()
-	err := postgres.InTx(ctx, e.DB.Pool, func(s *postgres.Store) error {
+	err := postgres.Open(e.DB.Pool).InTx(ctx, func(s *postgres.Store) error {
 		if _, _, err := s.PutItem(ctx, id, stock.Details{Name: id, PriceCents: 100, Currency: currency}); err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func (e *env) item(t *testing.T, id string, onHand int64) {
 func (e *env) get(t *testing.T, id string) stock.Item {
 	t.Helper()
 	var it stock.Item
-	err := postgres.InTx(context.Background(), e.DB.Pool, func(s *postgres.Store) (err error) {
+	err := postgres.Open(e.DB.Pool).InTx(context.Background(), func(s *postgres.Store) (err error) {
 		it, err = s.Item(context.Background(), id)
 		return err
 	})

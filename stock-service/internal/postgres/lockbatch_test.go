@@ -37,7 +37,7 @@ func checkTrips(t *testing.T, s *servicetest.Statements, what string, want int, 
 func inStore(t *testing.T, db *testdb.DB, fn func(context.Context, *postgres.Store) error) {
 	t.Helper()
 	ctx := context.Background()
-	if err := postgres.InTx(ctx, db.Pool, func(s *postgres.Store) error { return fn(ctx, s) }); err != nil {
+	if err := postgres.Open(db.Pool).InTx(ctx, func(s *postgres.Store) error { return fn(ctx, s) }); err != nil {
 		t.Fatal(err)
 	}
 }

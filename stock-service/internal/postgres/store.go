@@ -7,7 +7,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,20 +16,22 @@ import (
 	"github.com/purchase-saga/stock-service/internal/stock"
 )
 
-// Store reads and changes stock inside one transaction.
+// Store is a unit of work of the stock database: its items and
+// reservations, and the item snapshots it writes to the outbox, in one
+// transaction. The API opens one (Open); the participant flow makes one of
+// its consumer's transaction (New).
 type Store struct {
 	tx pgx.Tx
 }
 
-// New returns a store working in tx; the caller commits or rolls back.
+// New returns the store of tx; the caller commits or rolls back.
 func New(tx pgx.Tx) *Store {
 	return &Store{tx: tx}
 }
 
-// InTx runs fn on a store in a new transaction of pool and commits it when
-// fn returns nil. A failed commit is reported as an error.
-func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(*Store) error) error {
-	return msgpg.InTx(ctx, pool, New, fn)
+// Open returns the units of work of pool, each a transaction of its own.
+func Open(pool *pgxpool.Pool) *msgpg.DB[*Store] {
+	return msgpg.NewDB(pool, New)
 }
 
 // LockOrder serialises the commands of one order until the transaction
@@ -49,11 +50,8 @@ func (s *Store) LockOrders(ctx context.Context, orderIDs []string) error {
 	return msgpg.LockKeys(ctx, s.tx, orderIDs)
 }
 
-// translate turns the Postgres errors a caller can cause into domain
-// errors, leaving the others (and their transient classification) intact.
+// translate names op in err, and makes a quantity too large for its
+// column the caller's invalid input (msgpg.Translate).
 func translate(op string, err error) error {
-	if msgpg.IsOutOfRange(err) {
-		return fmt.Errorf("%w: %s: quantity out of range", stock.ErrInvalid, op)
-	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	return msgpg.Translate(err, op, stock.ErrInvalid, "quantity")
 }

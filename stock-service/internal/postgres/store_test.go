@@ -29,7 +29,7 @@ func seed(t *testing.T, onHand int64) *testdb.DB {
 	t.Helper()
 	db := testdb.New(t, migrate)
 	ctx := context.Background()
-	err := postgres.InTx(ctx, db.Pool, func(s *postgres.Store) error {
+	err := postgres.Open(db.Pool).InTx(ctx, func(s *postgres.Store) error {
 		if _, _, err := s.PutItem(ctx, "a", stock.Details{Name: "A", PriceCents: 1, Currency: "EUR"}); err != nil {
 			return err
 		}
@@ -45,7 +45,7 @@ func seed(t *testing.T, onHand int64) *testdb.DB {
 func item(t *testing.T, db *testdb.DB) stock.Item {
 	t.Helper()
 	var it stock.Item
-	err := postgres.InTx(context.Background(), db.Pool, func(s *postgres.Store) (err error) {
+	err := postgres.Open(db.Pool).InTx(context.Background(), func(s *postgres.Store) (err error) {
 		it, err = s.Item(context.Background(), "a")
 		return err
 	})
@@ -116,7 +116,7 @@ func TestStoreRefusesToOversellOrOverRelease(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			db := seed(t, 3)
-			direct := postgres.InTx(context.Background(), db.Pool, func(s *postgres.Store) error {
+			direct := postgres.Open(db.Pool).InTx(context.Background(), func(s *postgres.Store) error {
 				return tt.fn(context.Background(), s)
 			})
 			batched := inBatch(t, db, []string{"o1"}, []string{"a", "nope"}, tt.fn)
@@ -139,14 +139,14 @@ func TestStoreNotFoundAndOutOfRange(t *testing.T) {
 	t.Parallel()
 	db := seed(t, 1)
 	ctx := context.Background()
-	err := postgres.InTx(ctx, db.Pool, func(s *postgres.Store) error {
+	err := postgres.Open(db.Pool).InTx(ctx, func(s *postgres.Store) error {
 		_, err := s.Restock(ctx, "nope", 1)
 		return err
 	})
 	if !errors.Is(err, stock.ErrNotFound) {
 		t.Errorf("restock of unknown item: err = %v, want stock.ErrNotFound", err)
 	}
-	err = postgres.InTx(ctx, db.Pool, func(s *postgres.Store) error {
+	err = postgres.Open(db.Pool).InTx(ctx, func(s *postgres.Store) error {
 		_, err := s.Restock(ctx, "a", 1<<62)
 		if err != nil {
 			return err
