@@ -46,3 +46,22 @@ func Translate(err error, op string, invalid error, what string) error {
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
+
+// CollectByKey reads rows with scan into m, each under its key, after
+// marking every key of asked as read and absent (nil): a store that reads
+// a set of rows once (a consumer batch's) then knows, of each key asked
+// for, its row or that there is none, without asking again. It returns
+// the rows' error as it is, for the store to translate.
+func CollectByKey[T any](rows pgx.Rows, scan pgx.RowToFunc[T], key func(*T) string, asked []string, m map[string]*T) error {
+	found, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return err
+	}
+	for _, k := range asked {
+		m[k] = nil
+	}
+	for i := range found {
+		m[key(&found[i])] = &found[i]
+	}
+	return nil
+}

@@ -70,3 +70,29 @@ func TestTranslateMakesOutOfRangeTheDomainsInvalidInput(t *testing.T) {
 		}
 	}
 }
+
+// A key asked for and not found is known absent; one found points at its
+// row; one not asked for stays unknown.
+func TestCollectByKeyKnowsWhatIsAbsent(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t, nil).Pool
+	type row struct {
+		k string
+		n int
+	}
+	rows, _ := pool.Query(context.Background(), `SELECT k, n FROM (VALUES ('a', 1), ('c', 3)) AS v (k, n) WHERE k = ANY($1)`, []string{"a", "b"})
+	m := map[string]*row{}
+	err := CollectByKey(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.k, &x.n)
+		return x, err
+	}, func(x *row) string { return x.k }, []string{"a", "b"}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, bKnown := m["b"]
+	_, cKnown := m["c"]
+	if a := m["a"]; a == nil || a.n != 1 || !bKnown || b != nil || cKnown || len(m) != 2 {
+		t.Errorf("collected %v, want a's row, b known absent, c unknown", m)
+	}
+}

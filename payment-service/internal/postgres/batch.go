@@ -164,19 +164,13 @@ const (
 // collectCharges records the charges of orderIDs that rows (chargesSQL)
 // holds.
 func (b *batch) collectCharges(rows pgx.Rows, orderIDs []string) error {
-	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (payment.Charge, error) {
+	err := msgpg.CollectByKey(rows, func(row pgx.CollectableRow) (payment.Charge, error) {
 		var c payment.Charge
 		err := row.Scan(&c.OrderID, &c.AccountID, &c.AmountCents, &c.Status)
 		return c, err
-	})
+	}, func(c *payment.Charge) string { return c.OrderID }, orderIDs, b.charges)
 	if err != nil {
 		return translate("read charges", err)
-	}
-	for _, id := range orderIDs {
-		b.charges[id] = nil
-	}
-	for i := range cs {
-		b.charges[cs[i].OrderID] = &cs[i]
 	}
 	return nil
 }
@@ -195,19 +189,13 @@ func (b *batch) lockAccounts(ctx context.Context, ids []string) error {
 // collectAccounts records the accounts of ids that rows (accountsSQL)
 // holds.
 func (b *batch) collectAccounts(rows pgx.Rows, ids []string) error {
-	as, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (payment.Account, error) {
+	err := msgpg.CollectByKey(rows, func(row pgx.CollectableRow) (payment.Account, error) {
 		var a payment.Account
 		err := row.Scan(&a.ID, &a.BalanceCents, &a.Currency)
 		return a, err
-	})
+	}, func(a *payment.Account) string { return a.ID }, ids, b.accounts)
 	if err != nil {
 		return translate("lock accounts", err)
-	}
-	for _, id := range ids {
-		b.accounts[id] = nil
-	}
-	for i := range as {
-		b.accounts[as[i].ID] = &as[i]
 	}
 	return nil
 }

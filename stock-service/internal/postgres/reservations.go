@@ -6,6 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	msgpg "github.com/purchase-saga/messaging/postgres"
+
 	"github.com/purchase-saga/stock-service/internal/stock"
 )
 
@@ -42,19 +44,13 @@ const reservationsSQL = `SELECT order_id, status, lines FROM reservations WHERE 
 // reservationsSQL for orderIDs, holds, and that the other orders of
 // orderIDs have none.
 func (b *batch) addReservations(rows pgx.Rows, orderIDs []string) error {
-	rs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (stock.Reservation, error) {
+	err := msgpg.CollectByKey(rows, func(row pgx.CollectableRow) (stock.Reservation, error) {
 		var r stock.Reservation
 		err := row.Scan(&r.OrderID, &r.Status, &r.Lines)
 		return r, err
-	})
+	}, func(r *stock.Reservation) string { return r.OrderID }, orderIDs, b.reservations)
 	if err != nil {
 		return translate("read reservations", err)
-	}
-	for _, id := range orderIDs {
-		b.reservations[id] = nil
-	}
-	for i := range rs {
-		b.reservations[rs[i].OrderID] = &rs[i]
 	}
 	return nil
 }
