@@ -14,6 +14,7 @@ import (
 	"github.com/purchase-saga/migrations"
 	"github.com/purchase-saga/order-service/internal/admission"
 	"github.com/purchase-saga/order-service/internal/api"
+	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/internal/saga"
 )
 
@@ -51,13 +52,14 @@ func main() {
 }
 
 func wire(s *service.Service, cfg settings) (http.Handler, error) {
-	sg := &saga.Saga{Pool: s.Pool, Currency: cfg.Currency, Timeout: cfg.SagaTimeout, Log: s.Log}
+	store := postgres.NewStore(s.Pool)
+	sg := &saga.Saga{Store: store, Currency: cfg.Currency, Timeout: cfg.SagaTimeout, Log: s.Log}
 	sg.Admission = admission.New(admission.Config{
 		Target: cfg.AdmissionTarget, MinLimit: cfg.AdmissionMinLimit, MaxLimit: cfg.AdmissionMaxLimit,
 		InitialLimit: cfg.AdmissionInitialLimit, Disabled: cfg.AdmissionDisabled, Logger: s.Log,
 	}, sg.InFlight)
 	s.Go(sg.Admission.Run)
-	sg.Gate = &saga.Gate{Catalog: s.Pool, Log: s.Log}
+	sg.Gate = &saga.Gate{Catalog: store, Log: s.Log}
 	s.Go(sg.Gate.Run)
 	// Replies and catalog snapshots are consumed apart, each with its own
 	// fetcher and workers: a burst of item.updated never delays a reply.
@@ -83,5 +85,5 @@ func wire(s *service.Service, cfg settings) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return (&api.API{Saga: sg, Waiter: waiter, Log: s.Log}).Handler(), nil
+	return (&api.API{Saga: sg, Store: store, Waiter: waiter, Log: s.Log}).Handler(), nil
 }

@@ -22,7 +22,10 @@ const MaxWait = 60 * time.Second
 
 // API serves the order endpoints.
 type API struct {
-	Saga   *saga.Saga
+	Saga *saga.Saga
+	// Store serves the reads that are not the saga's: lists of orders and
+	// the catalog.
+	Store  *postgres.Store
 	Waiter *saga.Waiter
 	Log    *slog.Logger
 }
@@ -134,7 +137,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	}
 	want := f.Limit
 	f.Limit++ // one more tells whether there is a next page
-	orders, err := postgres.ListOrders(r.Context(), a.Saga.Pool, f)
+	orders, err := a.Store.Orders().List(r.Context(), f)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -158,7 +161,7 @@ func (a *API) catalogItem(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, http.StatusNotFound, "no such item in the catalog")
 		return
 	}
-	items, err := postgres.Items(r.Context(), a.Saga.Pool, []string{id})
+	items, err := a.Store.Catalog().Items(r.Context(), []string{id})
 	if err != nil {
 		a.fail(w, r, err)
 		return

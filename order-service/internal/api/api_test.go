@@ -13,40 +13,43 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/testdb"
-	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/trace"
 	"github.com/purchase-saga/migrations"
 	"github.com/purchase-saga/order-service/internal/api"
 	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/internal/saga"
-	"github.com/purchase-saga/contract/paymentmsg"
-	"github.com/purchase-saga/contract/stockmsg"
 )
 
 type fixture struct {
 	t    *testing.T
 	srv  *httptest.Server
 	saga *saga.Saga
+	pool *pgxpool.Pool
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	db := testdb.New(t, func(ctx context.Context, db *sql.DB) error { return migrations.Up(ctx, db, migrations.Order) })
-	if err := postgres.UpsertItem(context.Background(), db.Pool, postgres.Item{ID: "book", Name: "Book", PriceCents: 500, Currency: "EUR", Available: 3}); err != nil {
+	if err := postgres.NewStore(db.Pool).Catalog().Upsert(context.Background(), postgres.Item{ID: "book", Name: "Book", PriceCents: 500, Currency: "EUR", Available: 3}); err != nil {
 		t.Fatal(err)
 	}
-	s := &saga.Saga{Pool: db.Pool, Currency: "EUR", Timeout: time.Minute, Log: slog.Default()}
+	s := &saga.Saga{Store: postgres.NewStore(db.Pool), Currency: "EUR", Timeout: time.Minute, Log: slog.Default()}
 	w := &saga.Waiter{DatabaseURL: db.URL, Log: slog.Default()}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = w.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	srv := httptest.NewServer(trace.Middleware((&api.API{Saga: s, Waiter: w, Log: slog.Default()}).Handler()))
+	srv := httptest.NewServer(trace.Middleware((&api.API{Saga: s, Store: s.Store, Waiter: w, Log: slog.Default()}).Handler()))
 	t.Cleanup(srv.Close)
-	return &fixture{t: t, srv: srv, saga: s}
+	return &fixture{t: t, srv: srv, saga: s, pool: db.Pool}
 }
 
 func (f *fixture) do(method, path, contentType, body string, headers ...string) (int, http.Header, map[string]any) {
@@ -103,7 +106,7 @@ func TestPlaceAndGet(t *testing.T) {
 	}
 	// The order's three messages carry the request's trace.
 	var traced int
-	err := f.saga.Pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE key = $1 AND headers->>'traceparent' LIKE $2`,
+	err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE key = $1 AND headers->>'traceparent' LIKE $2`,
 		o["id"], "00-"+traceID+"-%").Scan(&traced)
 	if err != nil || traced != 3 {
 		t.Errorf("%d of the order's messages carry the request's trace (err %v), want 3", traced, err)
@@ -170,7 +173,7 @@ func (f *fixture) finish(id string, delay time.Duration) {
 		{topic.PaymentSuccess, paymentmsg.TypeCharged, paymentmsg.Charged{OrderID: id}}} {
 		m, _ := envelope.New(r.typ, id, r.data)
 		ctx := context.Background()
-		tx, err := f.saga.Pool.Begin(ctx)
+		tx, err := f.pool.Begin(ctx)
 		if err != nil {
 			f.t.Error(err)
 			return

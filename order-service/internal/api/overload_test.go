@@ -41,7 +41,7 @@ func TestOrderOverTheAdmissionLimitIsRefusedWithRetryAfter(t *testing.T) {
 		t.Errorf("Retry-After %q, want a number of seconds", header.Get("Retry-After"))
 	}
 	var orders int
-	if err := f.saga.Pool.QueryRow(ctx, `SELECT count(*) FROM orders`).Scan(&orders); err != nil || orders != 1 {
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM orders`).Scan(&orders); err != nil || orders != 1 {
 		t.Errorf("%d orders after a refusal (err %v), want 1", orders, err)
 	}
 	if status, _, body := f.do(http.MethodPost, "/orders", "application/json",

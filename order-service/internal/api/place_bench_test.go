@@ -41,7 +41,7 @@ func BenchmarkPlace(b *testing.B) {
 	db := testdb.New(b, func(ctx context.Context, db *sql.DB) error { return migrations.Up(ctx, db, migrations.Order) })
 	for i := range 50 {
 		it := postgres.Item{ID: fmt.Sprintf("item-%d", i), Name: "Item", PriceCents: 100, Currency: "EUR", Available: 1 << 40}
-		if err := postgres.UpsertItem(ctx, db.Pool, it); err != nil {
+		if err := postgres.NewStore(db.Pool).Catalog().Upsert(ctx, it); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -51,13 +51,14 @@ func BenchmarkPlace(b *testing.B) {
 	}
 	defer pool.Close()
 	quiet := slog.New(slog.DiscardHandler)
-	gate := &saga.Gate{Catalog: pool, Log: quiet}
+	store := postgres.NewStore(pool)
+	gate := &saga.Gate{Catalog: store, Log: quiet}
 	gateCtx, stopGate := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = gate.Run(gateCtx) })
 	defer func() { stopGate(); wg.Wait() }()
-	s := &saga.Saga{Pool: pool, Currency: "EUR", Timeout: 30 * time.Second, Log: quiet, Gate: gate}
-	srv := httptest.NewServer(trace.Middleware((&api.API{Saga: s, Log: quiet}).Handler()))
+	s := &saga.Saga{Store: store, Currency: "EUR", Timeout: 30 * time.Second, Log: quiet, Gate: gate}
+	srv := httptest.NewServer(trace.Middleware((&api.API{Saga: s, Store: store, Log: quiet}).Handler()))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: placeClients}}
 

@@ -16,7 +16,7 @@ import (
 func TestOrderBeyondTheCatalogsStockIsRefusedAtOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if err := postgres.UpsertItem(ctx, f.saga.Pool, postgres.Item{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 0}); err != nil {
+	if err := postgres.NewStore(f.pool).Catalog().Upsert(ctx, postgres.Item{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 0}); err != nil {
 		t.Fatal(err)
 	}
 	status, _, body := f.do(http.MethodPost, "/orders", "application/json",
@@ -32,7 +32,7 @@ func TestOrderBeyondTheCatalogsStockIsRefusedAtOnce(t *testing.T) {
 		t.Errorf("detail %q does not name both items short of stock", detail)
 	}
 	var orders, rows int
-	if err := f.saga.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM outbox)`).Scan(&orders, &rows); err != nil {
+	if err := f.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM outbox)`).Scan(&orders, &rows); err != nil {
 		t.Fatal(err)
 	}
 	if orders != 0 || rows != 0 {

@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	mpostgres "github.com/purchase-saga/messaging/postgres"
 )
 
 // Item is the catalog's view of a stock item.
@@ -15,20 +19,24 @@ type Item struct {
 	Available  int64  `json:"available"`
 }
 
-// UpsertItem stores the latest snapshot of an item.
-func UpsertItem(ctx context.Context, q Querier, it Item) error {
-	return UpsertItems(ctx, q, []Item{it})
+// Catalog is the catalog read model, in a transaction (Tx) or on the
+// pool (Store).
+type Catalog struct {
+	q querier
 }
 
-// UpsertItems stores the latest snapshots of items (distinct ids) in one
+// Upsert stores the latest snapshots of items (distinct ids) in one
 // statement.
-func UpsertItems(ctx context.Context, q Querier, items []Item) error {
+func (c Catalog) Upsert(ctx context.Context, items ...Item) error {
 	n := len(items)
+	if n == 0 {
+		return nil
+	}
 	ids, names, prices, currencies, available := make([]string, n), make([]string, n), make([]int64, n), make([]string, n), make([]int64, n)
 	for i, it := range items {
 		ids[i], names[i], prices[i], currencies[i], available[i] = it.ID, it.Name, it.PriceCents, it.Currency, it.Available
 	}
-	_, err := q.Exec(ctx, `INSERT INTO catalog (item_id, name, price_cents, currency, available, updated_at)
+	_, err := c.q.Exec(ctx, `INSERT INTO catalog (item_id, name, price_cents, currency, available, updated_at)
 		SELECT v.*, now() FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[]) AS v
 		ON CONFLICT (item_id) DO UPDATE SET name = excluded.name, price_cents = excluded.price_cents,
 			currency = excluded.currency, available = excluded.available, updated_at = now()`,
@@ -40,8 +48,8 @@ func UpsertItems(ctx context.Context, q Querier, items []Item) error {
 }
 
 // Items returns the catalog entries among ids, by id.
-func Items(ctx context.Context, q Querier, ids []string) (map[string]Item, error) {
-	rows, err := q.Query(ctx, `SELECT item_id, name, price_cents, currency, available FROM catalog WHERE item_id = ANY($1)`, ids)
+func (c Catalog) Items(ctx context.Context, ids []string) (map[string]Item, error) {
+	rows, err := c.q.Query(ctx, `SELECT item_id, name, price_cents, currency, available FROM catalog WHERE item_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: catalog items: %w", err)
 	}
@@ -57,10 +65,10 @@ func Items(ctx context.Context, q Querier, ids []string) (map[string]Item, error
 	return out, rows.Err()
 }
 
-// CatalogSince returns the catalog entries updated at or after since, and
+// Since returns the catalog entries updated at or after since, and
 // the latest update time among them (since when none).
-func CatalogSince(ctx context.Context, q Querier, since time.Time) (map[string]Item, time.Time, error) {
-	rows, err := q.Query(ctx, `SELECT item_id, name, price_cents, currency, available, updated_at FROM catalog WHERE updated_at >= $1`, since)
+func (c Catalog) Since(ctx context.Context, since time.Time) (map[string]Item, time.Time, error) {
+	rows, err := c.q.Query(ctx, `SELECT item_id, name, price_cents, currency, available, updated_at FROM catalog WHERE updated_at >= $1`, since)
 	if err != nil {
 		return nil, since, fmt.Errorf("postgres: catalog since %s: %w", since, err)
 	}
@@ -81,25 +89,45 @@ func CatalogSince(ctx context.Context, q Querier, since time.Time) (map[string]I
 	return out, latest, rows.Err()
 }
 
-// UnitsInFlight returns, per item, the units of the pending orders whose
-// step named step (the one that reserves stock) has not been answered yet
-// (through the index of pending orders).
-func UnitsInFlight(ctx context.Context, q Querier, step string) (map[string]int64, error) {
-	rows, err := q.Query(ctx, `SELECT l->>'item_id', sum((l->>'quantity')::bigint)::bigint
-		FROM orders o, jsonb_array_elements(o.lines) AS l
-		WHERE o.status = 'PENDING' AND o.steps->$1->>'status' = 'PENDING' GROUP BY 1`, step)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: units in flight: %w", err)
+// CatalogTx is the catalog of one transaction.
+type CatalogTx struct {
+	Catalog
+	tx pgx.Tx
+}
+
+// Put stores the latest snapshot of an item: in a transaction with hooks
+// (a consumer's batch) the last snapshot of each item is kept and all are
+// stored in one statement just before the commit; otherwise at once.
+func (c CatalogTx) Put(ctx context.Context, it Item) error {
+	if s := snapshotsOf(ctx, c.tx); s != nil {
+		s.put(it)
+		return nil
 	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var id string
-		var n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, fmt.Errorf("postgres: scan units in flight: %w", err)
-		}
-		out[id] = n
+	return c.Upsert(ctx, it)
+}
+
+// snapshots are the catalog snapshots a transaction brought, the last of
+// each item.
+type snapshots struct {
+	items []Item
+	index map[string]int
+}
+
+func snapshotsOf(ctx context.Context, tx pgx.Tx) *snapshots {
+	return mpostgres.Pending(ctx, "catalog", func(ctx context.Context, s *snapshots) error {
+		return Catalog{q: tx}.Upsert(ctx, s.items...)
+	})
+}
+
+// put keeps it, in place of an earlier snapshot of the same item.
+func (s *snapshots) put(it Item) {
+	if i, ok := s.index[it.ID]; ok {
+		s.items[i] = it
+		return
 	}
-	return out, rows.Err()
+	if s.index == nil {
+		s.index = map[string]int{}
+	}
+	s.index[it.ID] = len(s.items)
+	s.items = append(s.items, it)
 }

@@ -1,6 +1,3 @@
-// Package postgres stores orders and the catalog read model in orderdb.
-// Functions take the transaction or pool they run in, so that the saga
-// decides where each transaction begins and ends.
 package postgres
 
 import (
@@ -11,17 +8,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
-	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/order-service/internal/order"
 )
 
-// Querier is what both a pool and a transaction offer.
-type Querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+// Orders reads orders, in a transaction (Tx) or on the pool (Store).
+type Orders struct {
+	q querier
 }
 
 // ErrDuplicateKey reports an idempotency key that is already taken.
@@ -62,25 +55,9 @@ type NewOrder struct {
 	RequestHash    string
 }
 
-// InsertOrders stores new orders in one statement and returns the ids of
-// those it inserted: an order whose non-empty idempotency key another
-// order already has (or an earlier one of this call) is left out rather
-// than failing the others.
-func InsertOrders(ctx context.Context, tx pgx.Tx, os []NewOrder) (map[string]bool, error) {
-	batch := &pgx.Batch{}
-	inserted, err := QueueInsertOrders(batch, os)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return nil, fmt.Errorf("postgres: insert orders: %w", err)
-	}
-	return inserted, nil
-}
-
-// QueueInsertOrders adds InsertOrders' statement to batch; the map it
+// queueInsert adds OrdersTx.Insert's statement to batch; the map it
 // returns holds the inserted ids once the batch has run.
-func QueueInsertOrders(batch *pgx.Batch, os []NewOrder) (map[string]bool, error) {
+func queueInsert(batch *pgx.Batch, os []NewOrder) (map[string]bool, error) {
 	n := len(os)
 	ids, customers, currencies, statuses, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	lines, steps := make([]string, n), make([]string, n)
@@ -126,9 +103,9 @@ func QueueInsertOrders(batch *pgx.Batch, os []NewOrder) (map[string]bool, error)
 	return inserted, nil
 }
 
-// QueueUpdateOrders adds to batch one statement that stores the status,
+// queueUpdate adds to batch one statement that stores the status,
 // failure reason and steps of os (distinct orders), however many.
-func QueueUpdateOrders(batch *pgx.Batch, os []order.Order) error {
+func queueUpdate(batch *pgx.Batch, os []order.Order) error {
 	n := len(os)
 	ids, statuses, reasons, steps := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	updated := make([]time.Time, n)
@@ -149,56 +126,16 @@ func QueueUpdateOrders(batch *pgx.Batch, os []order.Order) error {
 	return nil
 }
 
-// GetOrder reads an order; order.ErrNotFound when there is none.
-func GetOrder(ctx context.Context, q Querier, id string) (order.Order, error) {
-	return scanOrder(q.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
-}
-
-// LockOrder reads an order and locks it until tx ends.
-func LockOrder(ctx context.Context, tx pgx.Tx, id string) (order.Order, error) {
-	return scanOrder(tx.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR UPDATE`, id))
-}
-
-// LockOrders locks the orders among ids in id order, so that transactions
-// applying replies of several orders cannot deadlock, and returns them, in
-// one round trip with the transaction's prelude (postgres.TakePrelude).
-func LockOrders(ctx context.Context, tx pgx.Tx, ids []string) (map[string]order.Order, error) {
-	q := &pgx.Batch{}
-	prelude := mpostgres.TakePrelude(ctx, q) // a consumer's inbox claim goes in this round trip
-	if len(ids) > 0 {
-		q.Queue(`SELECT `+orderColumns+` FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids)
-	}
-	if q.Len() == 0 {
-		return nil, nil
-	}
-	br := tx.SendBatch(ctx, q)
-	defer br.Close()
-	if err := prelude(br); err != nil {
-		return nil, err
-	}
-	if len(ids) == 0 {
-		return nil, br.Close()
-	}
-	rows, err := br.Query()
-	if err != nil {
-		return nil, fmt.Errorf("postgres: lock orders: %w", err)
-	}
-	os, err := collect(rows)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: lock orders: %w", err)
-	}
-	out := make(map[string]order.Order, len(os))
-	for _, o := range os {
-		out[o.ID] = o
-	}
-	return out, nil
+// Get reads an order; order.ErrNotFound when there is none.
+func (r Orders) Get(ctx context.Context, id string) (order.Order, error) {
+	return scanOrder(r.q.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
 }
 
 // ByIdempotencyKeys returns the orders placed with keys, by key, each with
 // the hash of the request that placed it (NewOrder.RequestHash); keys of
 // no order are absent.
-func ByIdempotencyKeys(ctx context.Context, q Querier, keys []string) (map[string]NewOrder, error) {
-	rows, err := q.Query(ctx, `SELECT idempotency_key, request_hash, `+orderColumns+`
+func (r Orders) ByIdempotencyKeys(ctx context.Context, keys []string) (map[string]NewOrder, error) {
+	rows, err := r.q.Query(ctx, `SELECT idempotency_key, request_hash, `+orderColumns+`
 		FROM orders WHERE idempotency_key = ANY($1)`, keys)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: idempotency keys: %w", err)
@@ -227,7 +164,7 @@ type prefixed struct {
 
 func (p prefixed) Scan(dest ...any) error { return p.Row.Scan(append(p.before, dest...)...) }
 
-// Filter selects orders for ListOrders.
+// Filter selects orders for List.
 type Filter struct {
 	CustomerID string
 	Status     order.Status
@@ -236,11 +173,11 @@ type Filter struct {
 	Limit int
 }
 
-// ListOrders returns orders matching f in id order (creation order, ids
+// List returns orders matching f in id order (creation order, ids
 // being UUIDv7), at most f.Limit of them. Each combination of filters is a
 // statement of its own, so that its plan, even a generic one made once
 // for every value, uses the index that serves it.
-func ListOrders(ctx context.Context, q Querier, f Filter) ([]order.Order, error) {
+func (r Orders) List(ctx context.Context, f Filter) ([]order.Order, error) {
 	after := "00000000-0000-0000-0000-000000000000"
 	if f.After != "" {
 		after = f.After
@@ -252,20 +189,9 @@ func ListOrders(ctx context.Context, q Querier, f Filter) ([]order.Order, error)
 	if f.Status != "" {
 		where, args = where+fmt.Sprintf(" AND status = $%d", len(args)+1), append(args, string(f.Status))
 	}
-	rows, err := q.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where+` ORDER BY id LIMIT $2`, args...)
+	rows, err := r.q.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where+` ORDER BY id LIMIT $2`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list orders: %w", err)
-	}
-	return collect(rows)
-}
-
-// LockTimedOut locks up to limit pending orders whose deadline passed,
-// skipping those another instance holds.
-func LockTimedOut(ctx context.Context, tx pgx.Tx, now time.Time, limit int) ([]order.Order, error) {
-	rows, err := tx.Query(ctx, `SELECT `+orderColumns+` FROM orders
-		WHERE status = 'PENDING' AND deadline <= $1 ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: timed-out orders: %w", err)
 	}
 	return collect(rows)
 }
@@ -287,9 +213,9 @@ func collect(rows pgx.Rows) ([]order.Order, error) {
 // InFlight counts the pending orders of the whole deployment and the age
 // of the oldest (its deadline less timeout), through the index of pending
 // deadlines.
-func InFlight(ctx context.Context, q Querier, timeout time.Duration) (count int64, oldest time.Duration, err error) {
+func (r Orders) InFlight(ctx context.Context, timeout time.Duration) (count int64, oldest time.Duration, err error) {
 	var seconds float64
-	err = q.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(deadline)), 0)::float8
+	err = r.q.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(deadline)), 0)::float8
 		FROM orders WHERE status = 'PENDING'`).Scan(&count, &seconds)
 	if err != nil {
 		return 0, 0, fmt.Errorf("postgres: orders in flight: %w", err)
@@ -298,4 +224,27 @@ func InFlight(ctx context.Context, q Querier, timeout time.Duration) (count int6
 		return 0, 0, nil
 	}
 	return count, max(0, time.Duration(seconds*float64(time.Second))+timeout), nil
+}
+
+// UnitsInFlight returns, per item, the units of the pending orders whose
+// step named step (the one that reserves stock) has not been answered yet
+// (through the index of pending orders).
+func (r Orders) UnitsInFlight(ctx context.Context, step string) (map[string]int64, error) {
+	rows, err := r.q.Query(ctx, `SELECT l->>'item_id', sum((l->>'quantity')::bigint)::bigint
+		FROM orders o, jsonb_array_elements(o.lines) AS l
+		WHERE o.status = 'PENDING' AND o.steps->$1->>'status' = 'PENDING' GROUP BY 1`, step)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: units in flight: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("postgres: scan units in flight: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testbroker"
 	"github.com/purchase-saga/order-service/internal/order"
+	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/internal/saga"
 )
 
@@ -26,7 +27,7 @@ import (
 func TestReplyBatchesOfConcurrentInstancesNeverDeadlock(t *testing.T) {
 	s, db := newSaga(t, time.Minute)
 	servicetest.Widen(t, db, 12)
-	s.Pool = db.Pool
+	s.Store = postgres.NewStore(db.Pool)
 	ctx := context.Background()
 	const orders = 400
 	ids := make([]string, orders)

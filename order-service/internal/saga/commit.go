@@ -3,9 +3,6 @@ package saga
 import (
 	"context"
 	"errors"
-	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/outbox"
@@ -43,17 +40,10 @@ func (s *Saga) writeGroup(ctx context.Context, items []*placement) error {
 		orders[i] = pl.order
 		records = append(records, pl.records...)
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		batch := &pgx.Batch{}
-		inserted, err := postgres.QueueInsertOrders(batch, orders)
+	err := s.Store.InTx(ctx, func(tx *postgres.Tx) error {
+		inserted, err := tx.Orders.Insert(ctx, orders, records...)
 		if err != nil {
 			return err
-		}
-		if err := outbox.Queue(ctx, batch, records...); err != nil {
-			return err
-		}
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return fmt.Errorf("saga: write %d orders: %w", len(orders), err)
 		}
 		if len(inserted) < len(orders) {
 			return errKeyTaken
@@ -66,8 +56,8 @@ func (s *Saga) writeGroup(ctx context.Context, items []*placement) error {
 	if !errors.Is(err, errKeyTaken) {
 		return err
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		inserted, err := postgres.InsertOrders(ctx, tx, orders)
+	return s.Store.InTx(ctx, func(tx *postgres.Tx) error {
+		inserted, err := tx.Orders.Insert(ctx, orders)
 		if err != nil {
 			return err
 		}
@@ -80,7 +70,7 @@ func (s *Saga) writeGroup(ctx context.Context, items []*placement) error {
 			}
 			records = append(records, pl.records...)
 		}
-		return outbox.Write(ctx, tx, records...)
+		return tx.Outbox.Write(ctx, records...)
 	})
 }
 

@@ -23,7 +23,7 @@ import (
 func TestGroupWithATakenKeyWritesTheOthersWithTheirMessages(t *testing.T) {
 	db := testdb.New(t, func(ctx context.Context, db *sql.DB) error { return migrations.Up(ctx, db, migrations.Order) })
 	ctx := context.Background()
-	s := &Saga{Pool: db.Pool, Currency: "EUR", Timeout: time.Minute, Log: slog.Default()}
+	s := &Saga{Store: postgres.NewStore(db.Pool), Currency: "EUR", Timeout: time.Minute, Log: slog.Default()}
 	placed := func(key string) *placement {
 		t.Helper()
 		o, err := order.New(uuid.NewString(), "c1", []order.Line{{ItemID: "pen", Quantity: 1, UnitPriceCents: 100}}, "EUR", s.steps().Names(), s.now(), time.Minute)

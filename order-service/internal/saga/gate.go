@@ -17,8 +17,9 @@ import (
 // no early: stock-service has the last word on every order it lets
 // through.
 type Gate struct {
-	// Catalog reads the catalog entries changed since a time.
-	Catalog postgres.Querier
+	// Catalog is the store whose catalog entries, and units in flight,
+	// the gate reads.
+	Catalog *postgres.Store
 	// Interval is how often the catalog is read again: the gate is at
 	// most about this much behind it. Default 50ms.
 	Interval time.Duration
@@ -110,12 +111,12 @@ func (g *Gate) Run(ctx context.Context) error {
 }
 
 func (g *Gate) refresh(ctx context.Context, since time.Time) (time.Time, error) {
-	changed, latest, err := postgres.CatalogSince(ctx, g.Catalog, since)
+	changed, latest, err := g.Catalog.Catalog().Since(ctx, since)
 	if err != nil {
 		return since, err
 	}
 	// The stock step is the one whose answer settles the units.
-	inFlight, err := postgres.UnitsInFlight(ctx, g.Catalog, contract.Stock.Name)
+	inFlight, err := g.Catalog.Orders().UnitsInFlight(ctx, contract.Stock.Name)
 	if err != nil {
 		return since, err
 	}

@@ -17,7 +17,7 @@ func TestGateFollowsTheCatalog(t *testing.T) {
 	s, db := newSaga(t, time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	g := &saga.Gate{Catalog: db.Pool, Interval: 5 * time.Millisecond}
+	g := &saga.Gate{Catalog: postgres.NewStore(db.Pool), Interval: 5 * time.Millisecond}
 	go func() { _ = g.Run(ctx) }()
 	pen := []saga.LineRequest{{ItemID: "pen", Quantity: 3}}
 	waitGate := func(want int) []order.Shortage {
@@ -35,7 +35,7 @@ func TestGateFollowsTheCatalog(t *testing.T) {
 		}
 	}
 	waitGate(0) // 10 pens
-	if err := postgres.UpsertItem(ctx, db.Pool, postgres.Item{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 2}); err != nil {
+	if err := postgres.NewStore(db.Pool).Catalog().Upsert(ctx, postgres.Item{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if short := waitGate(1); short[0] != (order.Shortage{ItemID: "pen", Requested: 3, Available: 2}) {
@@ -63,13 +63,13 @@ func TestGateCountsUnitsSpokenForByOrdersInFlight(t *testing.T) {
 	s, db := newSaga(t, time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := postgres.UpsertItem(ctx, db.Pool, postgres.Item{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 3}); err != nil {
+	if err := postgres.NewStore(db.Pool).Catalog().Upsert(ctx, postgres.Item{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Place(ctx, saga.PlaceRequest{CustomerID: "c1", Lines: []saga.LineRequest{{ItemID: "pen", Quantity: 2}}}, ""); err != nil {
 		t.Fatal(err)
 	}
-	g := &saga.Gate{Catalog: db.Pool, Interval: 5 * time.Millisecond}
+	g := &saga.Gate{Catalog: postgres.NewStore(db.Pool), Interval: 5 * time.Millisecond}
 	go func() { _ = g.Run(ctx) }()
 	two := []saga.LineRequest{{ItemID: "pen", Quantity: 2}}
 	deadline := time.Now().Add(5 * time.Second)

@@ -375,11 +375,11 @@ func TestANewStepWithItsParticipantBuiltFromTheKit(t *testing.T) {
 		t.Fatal(err)
 	}
 	orderPool := runService(t, b, "order-service", migrate, func(s *service.Service) error {
-		sg.Pool, sg.Log = s.Pool, s.Log
+		sg.Store, sg.Log = postgres.NewStore(s.Pool), s.Log
 		return s.Consume(service.Subscription{Topics: sg.ReplyTopics(), Handler: sg.Handle, Lock: sg.Lock,
 			DeadLetterTopic: func(string) string { return topic.OrderDLT }})
 	})
-	if err := postgres.UpsertItem(ctx, orderPool, postgres.Item{ID: "book", Name: "Book", PriceCents: 500,
+	if err := postgres.NewStore(orderPool).Catalog().Upsert(ctx, postgres.Item{ID: "book", Name: "Book", PriceCents: 500,
 		Currency: "EUR", Available: 100}); err != nil {
 		t.Fatal(err)
 	}

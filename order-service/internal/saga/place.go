@@ -155,7 +155,7 @@ func (s *Saga) lookUp(ctx context.Context, ls []*keyLookup) error {
 	for i, l := range ls {
 		keys[i] = l.key
 	}
-	found, err := postgres.ByIdempotencyKeys(ctx, s.Pool, keys)
+	found, err := s.Store.Orders().ByIdempotencyKeys(ctx, keys)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (s *Saga) price(ctx context.Context, req PlaceRequest) (order.Order, error)
 	items, known := s.Gate.Items(ids)
 	if !known {
 		var err error
-		if items, err = postgres.Items(ctx, s.Pool, ids); err != nil {
+		if items, err = s.Store.Catalog().Items(ctx, ids); err != nil {
 			return order.Order{}, err
 		}
 	}

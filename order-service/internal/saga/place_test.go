@@ -17,7 +17,7 @@ import (
 func TestPlaceRefusesOutOfRangeRequests(t *testing.T) {
 	s, db := newSaga(t, time.Minute)
 	ctx := context.Background()
-	if err := postgres.UpsertItem(ctx, db.Pool, postgres.Item{ID: "gold", Name: "Gold", PriceCents: math.MaxInt64 / 2, Currency: "EUR", Available: 10}); err != nil {
+	if err := postgres.NewStore(db.Pool).Catalog().Upsert(ctx, postgres.Item{ID: "gold", Name: "Gold", PriceCents: math.MaxInt64 / 2, Currency: "EUR", Available: 10}); err != nil {
 		t.Fatal(err)
 	}
 	line := func(id string, q int64) []saga.LineRequest { return []saga.LineRequest{{ItemID: id, Quantity: q}} }
@@ -52,7 +52,7 @@ func TestPlaceRefusesOutOfRangeRequests(t *testing.T) {
 		t.Errorf("%d orders after refused requests (err %v), want 0", n, err)
 	}
 	// The largest accepted values still place, given the stock.
-	if err := postgres.UpsertItem(ctx, db.Pool, postgres.Item{ID: "book", Name: "Book", PriceCents: 500, Currency: "EUR",
+	if err := postgres.NewStore(db.Pool).Catalog().Upsert(ctx, postgres.Item{ID: "book", Name: "Book", PriceCents: 500, Currency: "EUR",
 		Available: order.MaxQuantity}); err != nil {
 		t.Fatal(err)
 	}

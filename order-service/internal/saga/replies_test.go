@@ -30,7 +30,7 @@ func TestTechnicalReasonIsCutBetweenCharacters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, err := s.Pool.Begin(ctx)
+	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestTechnicalReasonIsCutBetweenCharacters(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, err := postgres.GetOrder(ctx, db.Pool, o.ID)
+	got, err := postgres.NewStore(db.Pool).Orders().Get(ctx, o.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,9 @@ package saga
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
+	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/purchase-saga/contract/ordermsg"
 	"github.com/purchase-saga/contract/topic"
@@ -26,11 +23,12 @@ import (
 // TerminalChannel is notified when an order becomes terminal, so that long
 // polls on any instance wake up: the payload is the order's id, then a
 // space and the instance where it ended (Waiter.Origin) when known.
-const TerminalChannel = "order_terminal"
+const TerminalChannel = postgres.EndedChannel
 
 // Saga is the orchestrator.
 type Saga struct {
-	Pool     *pgxpool.Pool
+	// Store is orderdb: every read and every transaction goes through it.
+	Store    *postgres.Store
 	Currency string
 	Timeout  time.Duration
 	Log      *slog.Logger
@@ -52,12 +50,16 @@ type Saga struct {
 	// idempotency keys of new requests together.
 	committer grouper[*placement]
 	lookups   grouper[*keyLookup]
+	// routes are the consumer's handlers, built from the step table once
+	// (see Handle).
+	routesOnce sync.Once
+	routes     routes
 }
 
 // InFlight counts the sagas in flight of the whole deployment, for the
 // admission controller.
 func (s *Saga) InFlight(ctx context.Context) (admission.InFlight, error) {
-	n, oldest, err := postgres.InFlight(ctx, s.Pool, s.Timeout)
+	n, oldest, err := s.Store.Orders().InFlight(ctx, s.Timeout)
 	return admission.InFlight{Count: n, OldestAge: oldest}, err
 }
 
@@ -79,12 +81,10 @@ func (s *Saga) now() time.Time {
 	return time.Now().UTC().Truncate(time.Microsecond)
 }
 
-// save persists o after a decision and writes what the decision requires:
-// compensations, the lifecycle event and the wake-up of long polls. In a
-// transaction with hooks (a batch of replies, a sweep) the changes of all
-// its orders go to PostgreSQL together just before the commit (see
-// changes); otherwise in one round trip now.
-func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decision) error {
+// save persists o after a decision with what the decision sends:
+// compensations, the lifecycle event and the wake-up of long polls (see
+// postgres.OrdersTx.Save for when they are written).
+func (s *Saga) save(ctx context.Context, tx *postgres.Tx, o order.Order, d order.Decision) error {
 	if !d.Changed {
 		return nil
 	}
@@ -104,23 +104,7 @@ func (s *Saga) save(ctx context.Context, tx pgx.Tx, o order.Order, d order.Decis
 		records = append(records, r)
 		mpostgres.AfterCommit(ctx, func() { s.ended(o) })
 	}
-	if c := changesOf(ctx, tx, s.Waiter.Origin()); c != nil {
-		c.add(o, d.Ended)
-		return outbox.Write(ctx, tx, records...)
-	}
-	c := &changes{origin: s.Waiter.Origin()}
-	c.add(o, d.Ended)
-	batch, err := c.queue()
-	if err != nil {
-		return err
-	}
-	if err := outbox.Queue(ctx, batch, records...); err != nil {
-		return err
-	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("saga: save order %s: %w", o.ID, err)
-	}
-	return nil
+	return tx.Orders.Save(ctx, postgres.Change{Order: o, Records: records, Ended: d.Ended, Origin: s.Waiter.Origin()})
 }
 
 func lifecycle(o order.Order) (outbox.Record, error) {
@@ -135,21 +119,4 @@ func lifecycle(o order.Order) (outbox.Record, error) {
 		OrderID: o.ID, CustomerID: o.CustomerID, AmountCents: o.AmountCents, Currency: o.Currency,
 		Status: string(o.Status), FailureReason: o.FailureReason,
 	})
-}
-
-// inTx runs fn in a transaction and commits it, reporting the commit's own
-// error.
-func (s *Saga) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("saga: begin: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("saga: commit: %w", err)
-	}
-	return nil
 }

@@ -35,11 +35,23 @@ func newSaga(t *testing.T, timeout time.Duration) (*saga.Saga, *testdb.DB) {
 	for _, it := range []postgres.Item{{ID: "book", Name: "Book", PriceCents: 500, Currency: "EUR", Available: 10},
 		{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 10},
 		{ID: "dollar-hat", Name: "Hat", PriceCents: 100, Currency: "USD", Available: 10}} {
-		if err := postgres.UpsertItem(context.Background(), db.Pool, it); err != nil {
+		if err := postgres.NewStore(db.Pool).Catalog().Upsert(context.Background(), it); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return &saga.Saga{Pool: db.Pool, Currency: "EUR", Timeout: timeout, Log: slog.Default()}, db
+	store := postgres.NewStore(db.Pool)
+	pools.Store(store, db.Pool)
+	return &saga.Saga{Store: store, Currency: "EUR", Timeout: timeout, Log: slog.Default()}, db
+}
+
+// pools are the pools of the stores newSaga made, for the checks and
+// transactions of the tests that go behind the saga's back.
+var pools sync.Map
+
+// poolOf returns the pool of s's store, which newSaga made.
+func poolOf(s *saga.Saga) *pgxpool.Pool {
+	p, _ := pools.Load(s.Store)
+	return p.(*pgxpool.Pool)
 }
 
 // step returns o's step name; the order must have it.
@@ -80,7 +92,7 @@ func reply(t *testing.T, s *saga.Saga, topicName, typ, orderID string, data any)
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	tx, err := s.Pool.Begin(ctx)
+	tx, err := poolOf(s).Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +181,7 @@ func TestRepliesDriveTheOrderAndCompensate(t *testing.T) {
 	if err := reply(t, s, topic.PaymentDLT, paymentmsg.TypeRejected, o.ID, paymentmsg.Rejected{OrderID: o.ID, Reason: "insufficient_funds"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := postgres.GetOrder(context.Background(), db.Pool, o.ID)
+	got, err := postgres.NewStore(db.Pool).Orders().Get(context.Background(), o.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +194,7 @@ func TestRepliesDriveTheOrderAndCompensate(t *testing.T) {
 	if err := reply(t, s, topic.StockSuccess, stockmsg.TypeReleased, o.ID, stockmsg.Released{OrderID: o.ID}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = postgres.GetOrder(context.Background(), db.Pool, o.ID)
+	got, _ = postgres.NewStore(db.Pool).Orders().Get(context.Background(), o.ID)
 	if s := step(t, got, "stock"); s.Status != order.StepCompensated {
 		t.Errorf("stock step %s after the release was acknowledged, want COMPENSATED", s.Status)
 	}
@@ -247,8 +259,8 @@ func TestConcurrentSweepsFailEachTimedOutOrderOnce(t *testing.T) {
 func TestConcurrentPlacementsAreGroupCommitted(t *testing.T) {
 	s, db := newSaga(t, time.Minute)
 	servicetest.Widen(t, db, 8)
-	s.Pool = db.Pool
-	if err := postgres.UpsertItem(context.Background(), db.Pool, postgres.Item{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 1000}); err != nil {
+	s.Store = postgres.NewStore(db.Pool)
+	if err := postgres.NewStore(db.Pool).Catalog().Upsert(context.Background(), postgres.Item{ID: "pen", Name: "Pen", PriceCents: 100, Currency: "EUR", Available: 1000}); err != nil {
 		t.Fatal(err)
 	}
 	const n = 60

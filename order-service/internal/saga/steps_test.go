@@ -14,7 +14,6 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/order-service/internal/order"
-	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/internal/saga"
 )
 
@@ -99,7 +98,7 @@ func mustReply(t *testing.T, s *saga.Saga, topicName, typ, orderID string, data 
 // steps reads order id back and returns the status of each of its steps.
 func steps(t *testing.T, s *saga.Saga, id string) (order.Order, map[order.StepName]order.StepStatus) {
 	t.Helper()
-	o, err := postgres.GetOrder(context.Background(), s.Pool, id)
+	o, err := s.Get(context.Background(), nil, id, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +147,7 @@ func TestDefaultStepsAreStockAndPayment(t *testing.T) {
 func TestAThirdStepCompletesTheOrderWithTheOthers(t *testing.T) {
 	s := newShippingSaga(t)
 	o := placeBook(t, s)
-	got := outboxTypes(t, s.Pool, o.ID)
+	got := outboxTypes(t, poolOf(s), o.ID)
 	for _, typ := range []string{stockmsg.TypeReserve, paymentmsg.TypeCharge, typeShip, "order.placed"} {
 		if got[typ] != 1 {
 			t.Errorf("outbox %v: want one %s", got, typ)
@@ -156,7 +155,7 @@ func TestAThirdStepCompletesTheOrderWithTheOthers(t *testing.T) {
 	}
 	var data ship
 	var commandTopic string
-	if err := s.Pool.QueryRow(context.Background(), `SELECT topic, convert_from(value, 'UTF8')::jsonb->'data'
+	if err := poolOf(s).QueryRow(context.Background(), `SELECT topic, convert_from(value, 'UTF8')::jsonb->'data'
 		FROM outbox WHERE key = $1 AND headers->>'type' = $2`, o.ID, typeShip).Scan(&commandTopic, &data); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +174,7 @@ func TestAThirdStepCompletesTheOrderWithTheOthers(t *testing.T) {
 	if got2.Status != order.Completed || !equalStatuses(statuses, want) {
 		t.Errorf("order %s with steps %v, want COMPLETED with %v", got2.Status, statuses, want)
 	}
-	if n := outboxTypes(t, s.Pool, o.ID)["order.completed"]; n != 1 {
+	if n := outboxTypes(t, poolOf(s), o.ID)["order.completed"]; n != 1 {
 		t.Errorf("%d order.completed events, want 1", n)
 	}
 }
@@ -195,7 +194,7 @@ func TestAThirdStepRefusedCompensatesTheOthers(t *testing.T) {
 	if got.Status != order.Failed || got.FailureReason != "no_courier" || !equalStatuses(statuses, want) {
 		t.Errorf("order %s (%q) with steps %v, want FAILED (no_courier) with %v", got.Status, got.FailureReason, statuses, want)
 	}
-	types := outboxTypes(t, s.Pool, o.ID)
+	types := outboxTypes(t, poolOf(s), o.ID)
 	if types[stockmsg.TypeRelease] != 1 || types[paymentmsg.TypeRefund] != 1 || types[typeCancel] != 0 || types["order.failed"] != 1 {
 		t.Errorf("outbox %v, want one stock.release, one payment.refund, one order.failed and no shipping.cancel", types)
 	}
@@ -216,11 +215,11 @@ func TestAThirdStepSucceedingLateIsCompensated(t *testing.T) {
 	o := placeBook(t, s)
 	mustReply(t, s, topic.PaymentDLT, paymentmsg.TypeRejected, o.ID, paymentmsg.Rejected{OrderID: o.ID, Reason: "insufficient_funds"})
 	mustReply(t, s, shippingSuccess, typeShipped, o.ID, ship{OrderID: o.ID})
-	if n := outboxTypes(t, s.Pool, o.ID)[typeCancel]; n != 1 {
+	if n := outboxTypes(t, poolOf(s), o.ID)[typeCancel]; n != 1 {
 		t.Errorf("%d shipping.cancel messages, want 1", n)
 	}
 	var topicName string
-	if err := s.Pool.QueryRow(context.Background(), `SELECT topic FROM outbox WHERE key = $1 AND headers->>'type' = $2`,
+	if err := poolOf(s).QueryRow(context.Background(), `SELECT topic FROM outbox WHERE key = $1 AND headers->>'type' = $2`,
 		o.ID, typeCancel).Scan(&topicName); err != nil || topicName != shippingCompensation {
 		t.Errorf("shipping.cancel on %q (%v), want %s", topicName, err, shippingCompensation)
 	}
@@ -239,7 +238,7 @@ func TestARepliesStepMustBeTheOrdersAndTheTables(t *testing.T) {
 	if err := reply(t, s, shippingSuccess, typeShipped, o.ID, ship{OrderID: o.ID}); !errors.Is(err, consumer.ErrPoison) {
 		t.Errorf("a reply of a step the saga does not run: %v, want poison", err)
 	}
-	withShipping := &saga.Saga{Pool: s.Pool, Currency: s.Currency, Timeout: s.Timeout, Log: s.Log,
+	withShipping := &saga.Saga{Store: s.Store, Currency: s.Currency, Timeout: s.Timeout, Log: s.Log,
 		Steps: append(saga.DefaultSteps(), shippingStep())}
 	err := reply(t, withShipping, shippingSuccess, typeShipped, o.ID, ship{OrderID: o.ID})
 	if !errors.Is(err, consumer.ErrPoison) || !errors.Is(err, order.ErrUnknownStep) {

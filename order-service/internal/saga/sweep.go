@@ -3,8 +3,6 @@ package saga
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
 	mpostgres "github.com/purchase-saga/messaging/postgres"
 
 	"github.com/purchase-saga/order-service/internal/postgres"
@@ -22,9 +20,9 @@ func (s *Saga) Sweep(ctx context.Context) (int, error) {
 		n := 0
 		// The orders failed count once the transaction commits.
 		txCtx, hooks := mpostgres.WithTxHooks(ctx)
-		err := s.inTx(txCtx, func(tx pgx.Tx) error {
+		err := s.Store.InTx(txCtx, func(tx *postgres.Tx) error {
 			now := s.now()
-			due, err := postgres.LockTimedOut(txCtx, tx, now, sweepBatch)
+			due, err := tx.Orders.LockTimedOut(txCtx, now, sweepBatch)
 			if err != nil {
 				return err
 			}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/purchase-saga/messaging/retry"
 	"github.com/purchase-saga/order-service/internal/order"
-	"github.com/purchase-saga/order-service/internal/postgres"
 )
 
 // Waiter wakes long polls when an order becomes terminal. It listens on
@@ -179,7 +178,7 @@ const recheck = time.Second
 // the order and no end is missed between the read and the subscription.
 func (s *Saga) Get(ctx context.Context, w *Waiter, id string, wait time.Duration) (order.Order, error) {
 	if wait <= 0 || w == nil {
-		return postgres.GetOrder(ctx, s.Pool, id)
+		return s.Store.Orders().Get(ctx, id)
 	}
 	return s.wait(ctx, w, id, nil, wait)
 }
@@ -202,7 +201,7 @@ func (s *Saga) wait(ctx context.Context, w *Waiter, id string, known *order.Orde
 	defer deadline.Stop()
 	for {
 		if known == nil {
-			o, err := postgres.GetOrder(ctx, s.Pool, id)
+			o, err := s.Store.Orders().Get(ctx, id)
 			if err != nil {
 				return o, err
 			}

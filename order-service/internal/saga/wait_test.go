@@ -13,6 +13,7 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/order-service/internal/order"
+	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/internal/saga"
 )
 
@@ -32,7 +33,7 @@ func TestAWaitIsHandedTheOrderThatEndedHere(t *testing.T) {
 	defer func() { stopHere(); <-hereStopped }()
 	counting, statements := servicetest.CountingPool(t, db)
 	// The same saga, its reads counted.
-	waiting := &saga.Saga{Pool: counting, Currency: s.Currency, Timeout: s.Timeout, Log: s.Log}
+	waiting := &saga.Saga{Store: postgres.NewStore(counting), Currency: s.Currency, Timeout: s.Timeout, Log: s.Log}
 
 	place := func() order.Order {
 		t.Helper()

@@ -104,7 +104,7 @@ func TestABatchIsWrittenInAsManyStatementsWhateverItsSize(t *testing.T) {
 			}
 			woken[note.Payload] = true
 		}
-		items, err := postgres.Items(ctx, db.Pool, []string{"pen"})
+		items, err := postgres.NewStore(db.Pool).Catalog().Items(ctx, []string{"pen"})
 		if err != nil || items["pen"].Available != 3 {
 			t.Errorf("catalog pen %+v (%v), want the last snapshot: 3 available", items["pen"], err)
 		}
