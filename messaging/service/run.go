@@ -60,8 +60,13 @@ func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) er
 		return err
 	}
 	s.relay = supervise("outbox relay", relay)
-	if err := prometheus.Register(outboxCollector{pool: s.Pool}); err != nil {
+	collector := outboxCollector{pool: s.Pool}
+	if err := prometheus.Register(collector); err != nil {
 		s.Log.Warn("outbox metrics not registered", "err", err) // a second service in one process
+	} else {
+		// A stopped service's pool is closed: a collector left behind would
+		// fail every later scrape of the process (tests run many services).
+		defer prometheus.Unregister(collector)
 	}
 	if err := s.Every("@hourly", s.purge); err != nil {
 		return fmt.Errorf("schedule purge: %w", err)

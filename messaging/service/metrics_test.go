@@ -1,0 +1,66 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/purchase-saga/messaging/schema"
+	"github.com/purchase-saga/messaging/testbroker"
+	"github.com/purchase-saga/messaging/testdb"
+)
+
+// A running service reports its outbox's backlog; once it has stopped
+// (and closed its pool) the process's metrics no longer ask that pool.
+func TestOutboxMetricsLeaveWithTheService(t *testing.T) {
+	db := testdb.New(t, nil)
+	b := testbroker.New(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := Config{DatabaseURL: db.URL, KafkaBrokers: b.Addrs, MaxAttempts: 2, OutboxRetention: time.Hour,
+		TopicPartitions: 1, TopicReplication: 1, ShutdownTimeout: 10 * time.Second, ConsumerWorkers: 1, DBMaxConns: 4}
+	s, err := Start(ctx, "test-service", cfg, Topics{}, slog.New(slog.DiscardHandler), schema.Up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ln, nil) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !gathers(t, "saga_outbox_pending_rows") {
+		if time.Now().After(deadline) {
+			t.Fatal("a running service does not report saga_outbox_pending_rows")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if gathers(t, "saga_outbox_pending_rows") {
+		t.Error("a stopped service still reports saga_outbox_pending_rows")
+	}
+}
+
+// gathers reports whether the default registry has the metric name, and
+// fails the test if gathering fails.
+func gathers(t *testing.T, name string) bool {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	for _, f := range families {
+		if f.GetName() == name {
+			return true
+		}
+	}
+	return false
+}
