@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/purchase-saga/messaging/broker"
@@ -39,12 +40,33 @@ func Start[C any](t testing.TB, spec service.Spec[C], own C) (string, *testbroke
 	if testing.Short() {
 		t.Skip("end-to-end: consumer group, relay and HTTP server")
 	}
+	r := StartOn(t, testbroker.New(t, 2), spec, own)
+	return r.URL, r.Broker
+}
+
+// Running is a service StartOn runs for a test.
+type Running struct {
+	// URL is the base URL of its HTTP server.
+	URL string
+	// Pool is a pool of its database, for the test to look into.
+	Pool *pgxpool.Pool
+	// Broker is the broker it runs on.
+	Broker *testbroker.Broker
+}
+
+// StartOn runs the service as Start does, on a fresh database and on b,
+// which other services of the test may share, so that they talk to each
+// other as in production.
+func StartOn[C any](t testing.TB, b *testbroker.Broker, spec service.Spec[C], own C) Running {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: consumer group, relay and HTTP server")
+	}
 	db := testdb.New(t, nil)
-	b := testbroker.New(t, 2)
 	cfg := service.Config{DatabaseURL: db.URL, KafkaBrokers: b.Addrs,
 		MaxAttempts: 2, OutboxRetention: time.Hour, TopicPartitions: 2, TopicReplication: 1,
 		ShutdownTimeout: 10 * time.Second, ConsumerWorkers: 2, DBMaxConns: 8}
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})).With("service", spec.Name)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	s, err := service.Start(ctx, spec.Name, cfg, spec.Topics, log, spec.Migrate)
@@ -53,6 +75,7 @@ func Start[C any](t testing.TB, spec service.Spec[C], own C) (string, *testbroke
 	}
 	app, err := spec.Wire(ctx, s, own)
 	if err != nil {
+		s.Pool.Close()
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -64,10 +87,10 @@ func Start[C any](t testing.TB, spec service.Spec[C], own C) (string, *testbroke
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("service run: %v", err)
+			t.Errorf("%s run: %v", spec.Name, err)
 		}
 	})
-	return "http://" + ln.Addr().String(), b
+	return Running{URL: "http://" + ln.Addr().String(), Pool: db.Pool, Broker: b}
 }
 
 // Send publishes msgs to b, as another service would.
