@@ -7,11 +7,9 @@ import (
 )
 
 // Edge is what every handler of a REST API over one kind of resource
-// shares: the admin token its writes need, and the one mapping of its
-// domain's sentinel errors to problems, made here at the HTTP edge.
+// shares: the one mapping of its domain's sentinel errors to problems,
+// made here at the HTTP edge.
 type Edge struct {
-	// AdminToken is the token Admin's handlers need.
-	AdminToken string
 	// Resource names what the path's {id} identifies, in a 404's detail:
 	// "item a not found".
 	Resource string
@@ -23,12 +21,6 @@ type Edge struct {
 	ListInvalid bool
 	// Log receives the failures answered 500; nil means slog.Default().
 	Log *slog.Logger
-}
-
-// Admin wraps h so that it answers 401 without the admin token
-// (RequireToken).
-func (e *Edge) Admin(h http.HandlerFunc) http.Handler {
-	return RequireToken(e.AdminToken, h)
 }
 
 // Fail writes err as a problem (see Fail): NotFound as 404, Invalid as

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -50,19 +49,5 @@ func TestEdgeFail(t *testing.T) {
 				t.Errorf("logged = %v, want %v: %s", logged, want, logs.String())
 			}
 		})
-	}
-}
-
-func TestEdgeAdminNeedsTheToken(t *testing.T) {
-	e := Edge{AdminToken: "s3cret"}
-	h := e.Admin(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	for auth, want := range map[string]int{"": 401, "Bearer nope": 401, "Bearer s3cret": 204} {
-		r := httptest.NewRequest("PUT", "/things/a", nil)
-		r.Header.Set("Authorization", auth)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != want {
-			t.Errorf("Authorization %q: %d, want %d", auth, w.Code, want)
-		}
 	}
 }

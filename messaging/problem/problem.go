@@ -1,22 +1,18 @@
-// Package problem writes RFC 9457 problem details and reads JSON request
-// bodies with the errors SPEC section 5 asks for: 413 over 1 MiB, 415 for a
-// content type other than JSON, 400 naming what is malformed.
+// Package problem writes RFC 9457 problem details: an API's errors, the
+// mapping of a domain's sentinel errors to them (Edge), and the answers of
+// a mux to unknown routes (Routed). Bodies are read by package httpjson,
+// admin calls guarded by package bearer.
 package problem
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/purchase-saga/messaging/envelope"
 )
-
-// MaxBody is the largest request body accepted.
-const MaxBody = 1 << 20
 
 // Details is an RFC 9457 problem.
 type Details struct {
@@ -101,36 +97,4 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, k
 	}
 	log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	WriteErr(w, err)
-}
-
-// Put answers a PUT with v: 201 Created with a Location header when the
-// request created the resource at location, 200 OK when it replaced it.
-func Put(w http.ResponseWriter, created bool, location string, v any) {
-	status := http.StatusOK
-	if created {
-		w.Header().Set("Location", location)
-		status = http.StatusCreated
-	}
-	JSON(w, status, v)
-}
-
-// JSON writes v with status as application/json.
-func JSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// RequireToken wraps h so that it answers 401 unless the request carries
-// "Authorization: Bearer token". An empty token refuses every request.
-func RequireToken(token string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)
-			Error(w, http.StatusUnauthorized, "admin token required: Authorization: Bearer $ADMIN_TOKEN")
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
 }

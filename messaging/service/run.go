@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/purchase-saga/messaging/broker"
+	"github.com/purchase-saga/messaging/httpjson"
 	"github.com/purchase-saga/messaging/inbox"
 	"github.com/purchase-saga/messaging/outbox"
 	"github.com/purchase-saga/messaging/problem"
@@ -205,7 +206,7 @@ func (s *Service) ready(w http.ResponseWriter, r *http.Request) {
 	if err := errors.Join(stalled...); err != nil {
 		fail("consumers", err)
 	}
-	problem.JSON(w, status, checks)
+	httpjson.JSON(w, status, checks)
 }
 
 func (s *Service) stall() time.Duration {

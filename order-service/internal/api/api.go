@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/purchase-saga/messaging/httpjson"
 	"github.com/purchase-saga/messaging/problem"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
@@ -76,7 +77,7 @@ func (a *API) place(w http.ResponseWriter, r *http.Request) {
 	if created {
 		status = http.StatusCreated
 	}
-	problem.JSON(w, status, o)
+	httpjson.JSON(w, status, o)
 }
 
 func (a *API) get(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +96,7 @@ func (a *API) get(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	problem.JSON(w, http.StatusOK, o)
+	httpjson.JSON(w, http.StatusOK, o)
 }
 
 // Page is a page of GET /orders.
@@ -150,7 +151,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	if page.Orders == nil {
 		page.Orders = []order.Order{}
 	}
-	problem.JSON(w, http.StatusOK, page)
+	httpjson.JSON(w, http.StatusOK, page)
 }
 
 // catalogItem shows the read model's view of an item: what POST /orders
@@ -171,7 +172,7 @@ func (a *API) catalogItem(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, http.StatusNotFound, fmt.Sprintf("item %q is not in the catalog", id))
 		return
 	}
-	problem.JSON(w, http.StatusOK, it)
+	httpjson.JSON(w, http.StatusOK, it)
 }
 
 func parseWait(r *http.Request) (time.Duration, error) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/purchase-saga/messaging/httpjson"
 	"github.com/purchase-saga/messaging/problem"
 	"github.com/purchase-saga/order-service/internal/saga"
 )
@@ -20,7 +21,7 @@ const MaxIdempotencyKey = 255
 // *problem.Details (4xx) or an *order.ValidationError (422).
 func decodePlace(w http.ResponseWriter, r *http.Request) (saga.PlaceRequest, error) {
 	var req saga.PlaceRequest
-	if err := problem.Decode(w, r, &req, false); err != nil {
+	if err := httpjson.Decode(w, r, &req, false); err != nil {
 		return saga.PlaceRequest{}, err
 	}
 	if err := req.Validate(); err != nil {

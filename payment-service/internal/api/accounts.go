@@ -4,8 +4,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/purchase-saga/messaging/problem"
-
+	"github.com/purchase-saga/messaging/httpjson"
 	"github.com/purchase-saga/payment-service/internal/payment"
 	"github.com/purchase-saga/payment-service/internal/postgres"
 )
@@ -40,7 +39,7 @@ func (a *API) putAccount(w http.ResponseWriter, r *http.Request) {
 		a.edge.Fail(w, r, err)
 		return
 	}
-	problem.Put(w, created, "/accounts/"+url.PathEscape(id), view(acct))
+	httpjson.Put(w, created, "/accounts/"+url.PathEscape(id), view(acct))
 }
 
 // deposit adds money and answers with the account and the deposit's id.
@@ -64,7 +63,7 @@ func (a *API) deposit(w http.ResponseWriter, r *http.Request) {
 		a.edge.Fail(w, r, err)
 		return
 	}
-	problem.JSON(w, http.StatusCreated, struct {
+	httpjson.JSON(w, http.StatusCreated, struct {
 		accountView
 		DepositID int64 `json:"deposit_id"`
 	}{view(acct), depositID})
@@ -89,5 +88,5 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
 		a.edge.Fail(w, r, err)
 		return
 	}
-	problem.JSON(w, http.StatusOK, view(acct))
+	httpjson.JSON(w, http.StatusOK, view(acct))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/purchase-saga/messaging/bearer"
 	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/problem"
 
@@ -19,23 +20,23 @@ import (
 type API struct {
 	db       *msgpg.DB[*postgres.Store]
 	currency string
-	edge     problem.Edge
+	// admin guards the writes (bearer.Guard of the admin token).
+	admin func(http.HandlerFunc) http.Handler
+	edge  problem.Edge
 }
 
 // New returns the API of a deployment in currency whose writes need the
 // admin token; a 422 says what is invalid in one detail. A nil log means slog.Default().
 func New(pool *pgxpool.Pool, currency, adminToken string, log *slog.Logger) *API {
-	return &API{db: postgres.Open(pool), currency: currency, edge: problem.Edge{
-		AdminToken: adminToken, Resource: "account", NotFound: payment.ErrNotFound, Invalid: payment.ErrInvalid,
-		ListInvalid: false, Log: log,
-	}}
+	return &API{db: postgres.Open(pool), currency: currency, admin: bearer.Guard(adminToken),
+		edge: problem.Edge{Resource: "account", NotFound: payment.ErrNotFound, Invalid: payment.ErrInvalid, ListInvalid: false, Log: log}}
 }
 
 // Handler routes the API's endpoints.
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("PUT /accounts/{id}", a.edge.Admin(a.putAccount))
-	mux.Handle("POST /accounts/{id}/deposits", a.edge.Admin(a.deposit))
+	mux.Handle("PUT /accounts/{id}", a.admin(a.putAccount))
+	mux.Handle("POST /accounts/{id}/deposits", a.admin(a.deposit))
 	mux.HandleFunc("GET /accounts/{id}", a.getAccount)
 	return mux
 }

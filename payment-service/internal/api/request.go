@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/purchase-saga/messaging/problem"
+	"github.com/purchase-saga/messaging/httpjson"
 	"github.com/purchase-saga/payment-service/internal/payment"
 )
 
@@ -15,7 +15,7 @@ func decodeAccount(w http.ResponseWriter, r *http.Request, id, deployment string
 	var req struct {
 		Currency string `json:"currency"`
 	}
-	if err := problem.Decode(w, r, &req, true); err != nil {
+	if err := httpjson.Decode(w, r, &req, true); err != nil {
 		return "", err
 	}
 	if req.Currency == "" {
@@ -34,7 +34,7 @@ func decodeDeposit(w http.ResponseWriter, r *http.Request) (amountCents int64, e
 	var req struct {
 		AmountCents int64 `json:"amount_cents"`
 	}
-	if err := problem.Decode(w, r, &req, false); err != nil {
+	if err := httpjson.Decode(w, r, &req, false); err != nil {
 		return 0, err
 	}
 	if err := payment.ValidateDeposit(req.AmountCents); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/purchase-saga/messaging/bearer"
 	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/problem"
 
@@ -20,23 +21,23 @@ import (
 type API struct {
 	db       *msgpg.DB[*postgres.Store]
 	currency string
-	edge     problem.Edge
+	// admin guards the writes (bearer.Guard of the admin token).
+	admin func(http.HandlerFunc) http.Handler
+	edge  problem.Edge
 }
 
 // New returns the API of a deployment in currency whose writes need the
 // admin token; a 422 lists each of an item's validation failures. A nil log means slog.Default().
 func New(pool *pgxpool.Pool, currency, adminToken string, log *slog.Logger) *API {
-	return &API{db: postgres.Open(pool), currency: currency, edge: problem.Edge{
-		AdminToken: adminToken, Resource: "item", NotFound: stock.ErrNotFound, Invalid: stock.ErrInvalid,
-		ListInvalid: true, Log: log,
-	}}
+	return &API{db: postgres.Open(pool), currency: currency, admin: bearer.Guard(adminToken),
+		edge: problem.Edge{Resource: "item", NotFound: stock.ErrNotFound, Invalid: stock.ErrInvalid, ListInvalid: true, Log: log}}
 }
 
 // Handler routes the API's endpoints.
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("PUT /items/{id}", a.edge.Admin(a.putItem))
-	mux.Handle("POST /items/{id}/restock", a.edge.Admin(a.restock))
+	mux.Handle("PUT /items/{id}", a.admin(a.putItem))
+	mux.Handle("POST /items/{id}/restock", a.admin(a.restock))
 	mux.HandleFunc("GET /items/{id}", a.getItem)
 	mux.HandleFunc("GET /items", a.listItems)
 	return mux

@@ -5,8 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/purchase-saga/messaging/problem"
-
+	"github.com/purchase-saga/messaging/httpjson"
 	"github.com/purchase-saga/stock-service/internal/postgres"
 	"github.com/purchase-saga/stock-service/internal/stock"
 )
@@ -23,7 +22,7 @@ type putItemRequest struct {
 // errors are a *problem.Details (4xx) or wrap stock.ErrInvalid (422).
 func decodeItem(w http.ResponseWriter, r *http.Request, id, currency string) (stock.Details, error) {
 	var req putItemRequest
-	if err := problem.Decode(w, r, &req, false); err != nil {
+	if err := httpjson.Decode(w, r, &req, false); err != nil {
 		return stock.Details{}, err
 	}
 	if req.PriceCents == nil {
@@ -56,14 +55,14 @@ func (a *API) putItem(w http.ResponseWriter, r *http.Request) {
 		a.edge.Fail(w, r, err)
 		return
 	}
-	problem.Put(w, created, "/items/"+url.PathEscape(id), view(it))
+	httpjson.Put(w, created, "/items/"+url.PathEscape(id), view(it))
 }
 
 func (a *API) restock(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Quantity int64 `json:"quantity"`
 	}
-	if err := problem.Decode(w, r, &req, false); err != nil {
+	if err := httpjson.Decode(w, r, &req, false); err != nil {
 		a.edge.Fail(w, r, err)
 		return
 	}
@@ -84,7 +83,7 @@ func (a *API) restock(w http.ResponseWriter, r *http.Request) {
 		a.edge.Fail(w, r, err)
 		return
 	}
-	problem.JSON(w, http.StatusOK, view(it))
+	httpjson.JSON(w, http.StatusOK, view(it))
 }
 
 // existingID is the path's item id, or stock.ErrNotFound for one that no
@@ -112,7 +111,7 @@ func (a *API) getItem(w http.ResponseWriter, r *http.Request) {
 		a.edge.Fail(w, r, err)
 		return
 	}
-	problem.JSON(w, http.StatusOK, view(it))
+	httpjson.JSON(w, http.StatusOK, view(it))
 }
 
 func (a *API) listItems(w http.ResponseWriter, r *http.Request) {
@@ -129,5 +128,5 @@ func (a *API) listItems(w http.ResponseWriter, r *http.Request) {
 	for i, it := range items {
 		out[i] = view(it)
 	}
-	problem.JSON(w, http.StatusOK, out)
+	httpjson.JSON(w, http.StatusOK, out)
 }

@@ -1,4 +1,4 @@
-package problem
+package httpjson
 
 import (
 	"encoding/json"
@@ -12,9 +12,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/purchase-saga/messaging/envelope"
+	"github.com/purchase-saga/messaging/problem"
 )
 
-// Decode reads r's JSON body into v. It returns a *Details: 415 when a
+// Decode reads r's JSON body into v. It returns a *problem.Details: 415 when a
 // body comes without a JSON content type, 413 over MaxBody, 400 for
 // malformed JSON, invalid UTF-8, a NUL character, unknown fields or
 // trailing data, 400 or 422 for a value of the wrong kind or range. An
@@ -35,7 +36,7 @@ func Decode(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) erro
 		if allowEmpty {
 			return nil
 		}
-		return New(http.StatusBadRequest, "empty body: a JSON object is required")
+		return problem.New(http.StatusBadRequest, "empty body: a JSON object is required")
 	}
 	if ct == "" {
 		return checkJSONType(ct)
@@ -47,7 +48,7 @@ func Decode(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) erro
 func checkJSONType(ct string) error {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return New(http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q is not application/json", ct))
+		return problem.New(http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q is not application/json", ct))
 	}
 	return nil
 }
@@ -58,9 +59,9 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, New(http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", MaxBody))
+			return nil, problem.New(http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes", MaxBody))
 		}
-		return nil, New(http.StatusBadRequest, "reading body: "+err.Error())
+		return nil, problem.New(http.StatusBadRequest, "reading body: "+err.Error())
 	}
 	return body, nil
 }
@@ -68,7 +69,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 // decodeJSON strictly decodes one JSON value from body into v.
 func decodeJSON(body []byte, v any) error {
 	if !utf8.Valid(body) {
-		return New(http.StatusBadRequest, "malformed JSON: the body is not valid UTF-8")
+		return problem.New(http.StatusBadRequest, "malformed JSON: the body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
@@ -76,42 +77,42 @@ func decodeJSON(body []byte, v any) error {
 		return describe(err)
 	}
 	if dec.More() {
-		return New(http.StatusBadRequest, "malformed JSON: data after the top-level value")
+		return problem.New(http.StatusBadRequest, "malformed JSON: data after the top-level value")
 	}
 	if envelope.ContainsNUL(body) {
-		return New(http.StatusBadRequest, `malformed JSON: a string holds a NUL character (\u0000)`)
+		return problem.New(http.StatusBadRequest, `malformed JSON: a string holds a NUL character (\u0000)`)
 	}
 	return nil
 }
 
 // describe turns a decoding error into a problem that names the JSON
 // field and kind expected, never a Go type.
-func describe(err error) *Details {
+func describe(err error) *problem.Details {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return New(http.StatusBadRequest, fmt.Sprintf("malformed JSON: %v at byte %d", syntax, syntax.Offset))
+		return problem.New(http.StatusBadRequest, fmt.Sprintf("malformed JSON: %v at byte %d", syntax, syntax.Offset))
 	case errors.As(err, &typ):
 		return wrongValue(typ)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return New(http.StatusBadRequest, "malformed JSON: the body ends early")
+		return problem.New(http.StatusBadRequest, "malformed JSON: the body ends early")
 	default:
-		return New(http.StatusBadRequest, "malformed JSON: "+strings.TrimPrefix(err.Error(), "json: "))
+		return problem.New(http.StatusBadRequest, "malformed JSON: "+strings.TrimPrefix(err.Error(), "json: "))
 	}
 }
 
 // wrongValue explains a value of the wrong kind (400) or a number out of
 // an integer field's range (422).
-func wrongValue(e *json.UnmarshalTypeError) *Details {
+func wrongValue(e *json.UnmarshalTypeError) *problem.Details {
 	what := "the body"
 	if e.Field != "" {
 		what = fmt.Sprintf("field %q", e.Field)
 	}
 	if strings.HasPrefix(e.Value, "number") && isInteger(e.Type) {
-		return New(http.StatusUnprocessableEntity, fmt.Sprintf("%s must be a whole number in range, not %s", what, e.Value))
+		return problem.New(http.StatusUnprocessableEntity, fmt.Sprintf("%s must be a whole number in range, not %s", what, e.Value))
 	}
-	return New(http.StatusBadRequest, fmt.Sprintf("malformed JSON: %s must be %s, not %s", what, jsonKind(e.Type), e.Value))
+	return problem.New(http.StatusBadRequest, fmt.Sprintf("malformed JSON: %s must be %s, not %s", what, jsonKind(e.Type), e.Value))
 }
 
 func isInteger(t reflect.Type) bool {
