@@ -50,7 +50,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -303,41 +303,18 @@ var shippingTopics = append(slices.Clone(topic.All),
 	shipmentStep.Command, shipmentStep.Compensation, shipmentStep.Replies, shipmentStep.Rejections)
 
 // runService starts a service named name on a fresh database and on b, as
-// its main does (service.Start, wire, then service.Run, relay included),
-// until the test ends, and returns its pool. servicetest.Start does the
-// same for one service, on a broker of its own; two services talking to
-// each other need to share one.
+// its main does (servicetest.StartOn: service.Start, wire, then
+// service.Run, relay included), until the test ends, and returns a pool of
+// its database. Both services share b, so that they talk to each other.
 func runService(t *testing.T, b *testbroker.Broker, name string, migrate func(context.Context, *sql.DB) error,
 	wire func(*service.Service) error) *pgxpool.Pool {
 	t.Helper()
-	db := testdb.New(t, nil)
-	cfg := service.Config{DatabaseURL: db.URL, KafkaBrokers: b.Addrs,
-		MaxAttempts: 2, OutboxRetention: time.Hour, TopicPartitions: 2, TopicReplication: 1,
-		ShutdownTimeout: 10 * time.Second, ConsumerWorkers: 2, DBMaxConns: 4}
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})).With("service", name)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	s, err := service.Start(ctx, name, cfg, service.Topics{Names: shippingTopics, Compacted: topic.Compacted}, log, migrate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wire(s); err != nil {
-		s.Pool.Close()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, ln, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("%s run: %v", name, err)
-		}
-	})
-	return s.Pool
+	spec := service.Spec[struct{}]{Name: name, Migrate: migrate,
+		Topics: service.Topics{Names: shippingTopics, Compacted: topic.Compacted},
+		Wire: func(_ context.Context, s *service.Service, _ struct{}) (http.Handler, error) {
+			return nil, wire(s)
+		}}
+	return servicetest.StartOn(t, b, spec, struct{}{}).Pool
 }
 
 // eventually waits up to a minute for ok.
