@@ -53,11 +53,8 @@ func (a *API) deposit(w http.ResponseWriter, r *http.Request) {
 		a.edge.Fail(w, r, err)
 		return
 	}
-	var acct payment.Account
-	var depositID int64
-	err = a.db.InTx(r.Context(), func(s *postgres.Store) (err error) {
-		acct, depositID, err = s.Deposit(r.Context(), id, amount)
-		return err
+	acct, depositID, err := a.db.Update(r.Context(), id, func(acct *payment.Account) error {
+		return acct.Deposit(amount)
 	})
 	if err != nil {
 		a.edge.Fail(w, r, err)

@@ -1,5 +1,7 @@
 // Package api is payment-service's REST API (SPEC section 5): admins open
-// accounts and deposit money; anyone reads a balance.
+// accounts and deposit money; anyone reads a balance. A deposit goes
+// through postgres.DB.Update, which locks the account, so that concurrent
+// deposits to one account run one after the other.
 package api
 
 import (
@@ -9,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/purchase-saga/messaging/bearer"
-	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/problem"
 
 	"github.com/purchase-saga/payment-service/internal/payment"
@@ -18,7 +19,7 @@ import (
 
 // API serves accounts from the payment database.
 type API struct {
-	db       *msgpg.DB[*postgres.Store]
+	db       *postgres.DB
 	currency string
 	// admin guards the writes (bearer.Guard of the admin token).
 	admin func(http.HandlerFunc) http.Handler

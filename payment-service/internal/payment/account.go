@@ -2,6 +2,7 @@ package payment
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -42,6 +43,21 @@ func ValidateDeposit(amountCents int64) error {
 	if amountCents < 1 {
 		return fmt.Errorf("%w: amount_cents must be at least 1", ErrInvalid)
 	}
+	return nil
+}
+
+// Deposit adds amountCents to a, by ValidateDeposit's rules. An amount
+// that would take the balance past what it holds is refused as invalid
+// input, in the words the store used when the database refused it, so
+// that the API's answer stays the same.
+func (a *Account) Deposit(amountCents int64) error {
+	if err := ValidateDeposit(amountCents); err != nil {
+		return err
+	}
+	if a.BalanceCents > math.MaxInt64-amountCents {
+		return fmt.Errorf("%w: deposit to %s: amount out of range", ErrInvalid, a.ID)
+	}
+	a.BalanceCents += amountCents
 	return nil
 }
 

@@ -1,6 +1,8 @@
 // Package api is stock-service's REST API (SPEC section 5): admins create,
 // price and restock items; anyone reads them. Each write runs in one
-// unit of work with the item.updated message it causes.
+// unit of work with the item.updated message it causes; a write to an
+// existing item goes through postgres.DB.Update, which locks the item, so
+// that concurrent writes to one item run one after the other.
 package api
 
 import (
@@ -10,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/purchase-saga/messaging/bearer"
-	msgpg "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/problem"
 
 	"github.com/purchase-saga/stock-service/internal/postgres"
@@ -19,7 +20,7 @@ import (
 
 // API serves items from the stock database.
 type API struct {
-	db       *msgpg.DB[*postgres.Store]
+	db       *postgres.DB
 	currency string
 	// admin guards the writes (bearer.Guard of the admin token).
 	admin func(http.HandlerFunc) http.Handler

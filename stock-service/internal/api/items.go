@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -45,12 +47,7 @@ func (a *API) putItem(w http.ResponseWriter, r *http.Request) {
 		a.edge.Fail(w, r, err)
 		return
 	}
-	var it stock.Item
-	var created bool
-	err = a.db.InTx(r.Context(), func(s *postgres.Store) (err error) {
-		it, created, err = s.PutItem(r.Context(), id, d)
-		return err
-	})
+	it, created, err := a.put(r.Context(), id, d)
 	if err != nil {
 		a.edge.Fail(w, r, err)
 		return
@@ -74,16 +71,35 @@ func (a *API) restock(w http.ResponseWriter, r *http.Request) {
 		a.edge.Fail(w, r, err)
 		return
 	}
-	var it stock.Item
-	err = a.db.InTx(r.Context(), func(s *postgres.Store) (err error) {
-		it, err = s.Restock(r.Context(), id, req.Quantity)
-		return err
+	it, err := a.db.Update(r.Context(), id, func(it *stock.Item) error {
+		return it.Restock(req.Quantity)
 	})
 	if err != nil {
 		a.edge.Fail(w, r, err)
 		return
 	}
 	httpjson.JSON(w, http.StatusOK, view(it))
+}
+
+// put sets d on item id through Update when the item exists, and creates
+// it otherwise; created says which. An item that another request created
+// between the two is updated after all: items are never deleted, so a
+// second Update finds it.
+func (a *API) put(ctx context.Context, id string, d stock.Details) (it stock.Item, created bool, err error) {
+	set := func(it *stock.Item) error { return it.SetDetails(d, a.currency) }
+	it, err = a.db.Update(ctx, id, set)
+	if !errors.Is(err, stock.ErrNotFound) {
+		return it, false, err
+	}
+	err = a.db.InTx(ctx, func(s *postgres.Store) (err error) {
+		it, created, err = s.CreateItem(ctx, id, d)
+		return err
+	})
+	if err != nil || created {
+		return it, created, err
+	}
+	it, err = a.db.Update(ctx, id, set)
+	return it, false, err
 }
 
 // existingID is the path's item id, or stock.ErrNotFound for one that no

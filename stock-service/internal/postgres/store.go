@@ -29,9 +29,31 @@ func New(tx pgx.Tx) *Store {
 	return &Store{tx: tx}
 }
 
-// Open returns the units of work of pool, each a transaction of its own.
-func Open(pool *pgxpool.Pool) *msgpg.DB[*Store] {
-	return msgpg.NewDB(pool, New)
+// DB is the stock database's units of work (InTx), each a transaction
+// of its own, and Update, the one unit of work that changes a single
+// item.
+type DB struct {
+	*msgpg.DB[*Store]
+}
+
+// Open returns the units of work of pool.
+func Open(pool *pgxpool.Pool) *DB {
+	return &DB{DB: msgpg.NewDB(pool, New)}
+}
+
+// items is how Update reads and writes an item.
+var items = msgpg.Aggregate[*Store, stock.Item]{Lock: (*Store).lockItem, Save: (*Store).saveItem}
+
+// Update changes item id alone, in a transaction of its own
+// (msgpg.Update): it locks the item, hands it to fn, which applies the
+// domain's rules (stock.Item.Restock, SetDetails), and when fn returns nil
+// writes it with its item.updated snapshot and commits. Concurrent
+// updates of one item so run one after the other and none is lost, and
+// their snapshots enter the outbox in that order. It returns the item as
+// stored; stock.ErrNotFound when there is no such item, fn's error as it
+// is otherwise, nothing stored.
+func (db *DB) Update(ctx context.Context, id string, fn func(*stock.Item) error) (stock.Item, error) {
+	return msgpg.Update(ctx, db.DB, items, id, fn)
 }
 
 // LockOrder serialises the commands of one order until the transaction

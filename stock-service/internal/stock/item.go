@@ -3,6 +3,7 @@ package stock
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -78,5 +79,30 @@ func ValidateRestock(quantity int64) error {
 	if quantity < 1 || quantity > MaxRestock {
 		return fmt.Errorf("%w: quantity must be from 1 to %d", ErrInvalid, MaxRestock)
 	}
+	return nil
+}
+
+// Restock adds quantity units to i, by ValidateRestock's rules. Units
+// that would take OnHand past what it holds are refused as invalid input,
+// in the words the store used when the database refused them, so that the
+// API's answer stays the same.
+func (i *Item) Restock(quantity int64) error {
+	if err := ValidateRestock(quantity); err != nil {
+		return err
+	}
+	if i.OnHand > math.MaxInt64-quantity {
+		return fmt.Errorf("%w: restock %s: quantity out of range", ErrInvalid, i.ID)
+	}
+	i.OnHand += quantity
+	return nil
+}
+
+// SetDetails sets what an admin sets on i, by Validate's rules in the
+// deployment's currency; its stock stays as it is.
+func (i *Item) SetDetails(d Details, currency string) error {
+	if err := d.Validate(currency); err != nil {
+		return err
+	}
+	i.Name, i.PriceCents, i.Currency = d.Name, d.PriceCents, d.Currency
 	return nil
 }
