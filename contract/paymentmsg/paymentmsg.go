@@ -3,7 +3,11 @@
 // data. Other services import it; it imports nothing of payment.
 package paymentmsg
 
-import "time"
+import (
+	"time"
+
+	"github.com/purchase-saga/contract/reply"
+)
 
 // Message types.
 const (
@@ -53,9 +57,6 @@ type Refunded struct {
 	AmountCents int64  `json:"amount_cents"`
 }
 
-// Rejected says a charge was refused; nothing was taken.
-type Rejected struct {
-	OrderID string `json:"order_id"`
-	Reason  string `json:"reason"`
-	Detail  string `json:"detail,omitempty"`
-}
+// Rejected says a charge was refused and nothing was taken; every
+// participant refuses with the same data (reply.Rejected).
+type Rejected = reply.Rejected

@@ -3,7 +3,11 @@
 // envelope's data. Other services import it; it imports nothing of stock.
 package stockmsg
 
-import "time"
+import (
+	"time"
+
+	"github.com/purchase-saga/contract/reply"
+)
 
 // Message types.
 const (
@@ -57,12 +61,9 @@ type Released struct {
 	OrderID string `json:"order_id"`
 }
 
-// Rejected says a reservation was refused; nothing was reserved.
-type Rejected struct {
-	OrderID string `json:"order_id"`
-	Reason  string `json:"reason"`
-	Detail  string `json:"detail,omitempty"`
-}
+// Rejected says a reservation was refused and nothing was reserved; every
+// participant refuses with the same data (reply.Rejected).
+type Rejected = reply.Rejected
 
 // ItemUpdated is the catalog snapshot of one item.
 type ItemUpdated struct {

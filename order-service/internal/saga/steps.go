@@ -5,6 +5,7 @@ import (
 
 	"github.com/purchase-saga/contract"
 	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/contract/reply"
 	"github.com/purchase-saga/contract/stockmsg"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/outbox"
@@ -48,11 +49,7 @@ func stockStep() Step {
 			return stockmsg.Reserve{OrderID: o.ID, Lines: lines, Deadline: o.Deadline}
 		},
 		CompensationData: func(o order.Order) any { return stockmsg.Release{OrderID: o.ID} },
-		RejectionReason: func(m envelope.Message) (string, error) {
-			var rej stockmsg.Rejected
-			err := m.DecodeData(&rej)
-			return rej.Reason, err
-		},
+		RejectionReason:  rejectionReason,
 	}
 }
 
@@ -64,11 +61,7 @@ func paymentStep() Step {
 				Currency: o.Currency, Deadline: o.Deadline}
 		},
 		CompensationData: func(o order.Order) any { return paymentmsg.Refund{OrderID: o.ID} },
-		RejectionReason: func(m envelope.Message) (string, error) {
-			var rej paymentmsg.Rejected
-			err := m.DecodeData(&rej)
-			return rej.Reason, err
-		},
+		RejectionReason:  rejectionReason,
 	}
 }
 
@@ -151,4 +144,12 @@ func (ss Steps) Validate() error {
 		}
 	}
 	return nil
+}
+
+// rejectionReason reads the reason of a refusal sent as every participant
+// sends it (reply.Rejected).
+func rejectionReason(m envelope.Message) (string, error) {
+	var rej reply.Rejected
+	err := m.DecodeData(&rej)
+	return rej.Reason, err
 }
