@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,8 +236,10 @@ func TestListFiltersAndPages(t *testing.T) {
 			path = "/orders?customer_id=c1&limit=2&after=" + next
 		}
 	}
-	if fmt.Sprint(seen) != fmt.Sprint(c1) {
-		t.Errorf("pages of c1's orders: %v, want %v in order", seen, c1)
+	newestFirst := slices.Clone(c1)
+	slices.Reverse(newestFirst)
+	if fmt.Sprint(seen) != fmt.Sprint(newestFirst) {
+		t.Errorf("pages of c1's orders: %v, want %v, newest first", seen, newestFirst)
 	}
 	if _, _, page := f.do("GET", "/orders?status=COMPLETED", "", ""); len(page["orders"].([]any)) != 1 {
 		t.Errorf("status filter: %v, want the one completed order", page["orders"])

@@ -168,28 +168,30 @@ func (p prefixed) Scan(dest ...any) error { return p.Row.Scan(append(p.before, d
 type Filter struct {
 	CustomerID string
 	Status     order.Status
-	// After is the id of the last order of the previous page.
+	// After is the id of the last order of the previous page: the next
+	// page holds older orders.
 	After string
 	Limit int
 }
 
-// List returns orders matching f in id order (creation order, ids
-// being UUIDv7), at most f.Limit of them. Each combination of filters is a
-// statement of its own, so that its plan, even a generic one made once
-// for every value, uses the index that serves it.
+// List returns orders matching f newest first (ids being UUIDv7, id order
+// is creation order), older than f.After when it is set, at most f.Limit
+// of them. Each combination of filters is a statement of its own, so that
+// its plan, even a generic one made once for every value, uses the index
+// that serves it (read backwards).
 func (r Orders) List(ctx context.Context, f Filter) ([]order.Order, error) {
-	after := "00000000-0000-0000-0000-000000000000"
+	after := "ffffffff-ffff-ffff-ffff-ffffffffffff"
 	if f.After != "" {
 		after = f.After
 	}
-	where, args := "id > $1::uuid", []any{after, f.Limit}
+	where, args := "id < $1::uuid", []any{after, f.Limit}
 	if f.CustomerID != "" {
 		where, args = where+" AND customer_id = $3", append(args, f.CustomerID)
 	}
 	if f.Status != "" {
 		where, args = where+fmt.Sprintf(" AND status = $%d", len(args)+1), append(args, string(f.Status))
 	}
-	rows, err := r.q.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where+` ORDER BY id LIMIT $2`, args...)
+	rows, err := r.q.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where+` ORDER BY id DESC LIMIT $2`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list orders: %w", err)
 	}
