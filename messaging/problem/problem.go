@@ -98,3 +98,11 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, k
 	log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	WriteErr(w, err)
 }
+
+// InvalidQuery answers 400 for a request whose query parameters are wrong,
+// listing what is wrong with each.
+func InvalidQuery(w http.ResponseWriter, problems []string) {
+	p := New(http.StatusBadRequest, "invalid query")
+	p.Errors = problems
+	Write(w, p)
+}

@@ -108,8 +108,9 @@ type Page struct {
 
 func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := postgres.Filter{CustomerID: q.Get("customer_id"), Status: order.Status(q.Get("status")), Limit: 50}
+	f := postgres.Filter{CustomerID: q.Get("customer_id"), Status: order.Status(q.Get("status"))}
 	var problems []string
+	f.After, f.Limit, problems = httpjson.PageQuery(q, orderID)
 	switch f.Status {
 	case "", order.Pending, order.Completed, order.Failed:
 	default:
@@ -118,22 +119,8 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	if f.CustomerID != "" && !order.ValidID(f.CustomerID) {
 		problems = append(problems, fmt.Sprintf("customer_id must be 1 to %d characters", order.MaxIDLength))
 	}
-	if after := q.Get("after"); after != "" {
-		var ok bool
-		if f.After, ok = orderID(after); !ok {
-			problems = append(problems, "after is not an order id (the next of the previous page)")
-		}
-	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 500 {
-			problems = append(problems, fmt.Sprintf("limit %q is not a number from 1 to 500", s))
-		}
-		f.Limit = n
-	}
 	if len(problems) > 0 {
-		problem.Write(w, &problem.Details{Type: "about:blank", Title: "Bad Request", Status: http.StatusBadRequest,
-			Detail: "invalid query", Errors: problems})
+		problem.InvalidQuery(w, problems)
 		return
 	}
 	want := f.Limit
@@ -143,14 +130,8 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	page := Page{Orders: orders}
-	if len(orders) > want {
-		page.Orders = orders[:want]
-		page.Next = page.Orders[want-1].ID
-	}
-	if page.Orders == nil {
-		page.Orders = []order.Order{}
-	}
+	var page Page
+	page.Orders, page.Next = httpjson.Cut(orders, want, func(o order.Order) string { return o.ID })
 	httpjson.JSON(w, http.StatusOK, page)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -101,13 +102,29 @@ func TestItemLifecycle(t *testing.T) {
 		}
 	}
 
-	r = s.do(t, http.MethodGet, "/items", "", false, "")
-	var list []struct{ ID string }
-	if err := json.Unmarshal([]byte(r.Raw), &list); err != nil || r.Status != http.StatusOK {
-		t.Fatalf("list: status %d body %s: %v", r.Status, r.Raw, err)
+	var ids []string
+	for path := "/items?limit=1"; path != ""; {
+		r = s.do(t, http.MethodGet, path, "", false, "")
+		var page struct {
+			Items []struct{ ID string }
+			Next  string
+		}
+		if err := json.Unmarshal([]byte(r.Raw), &page); err != nil || r.Status != http.StatusOK || len(ids) > 2 {
+			t.Fatalf("list %s: status %d body %s: %v", path, r.Status, r.Raw, err)
+		}
+		for _, it := range page.Items {
+			ids = append(ids, it.ID)
+		}
+		path = ""
+		if page.Next != "" {
+			path = "/items?limit=1&after=" + page.Next
+		}
 	}
-	if len(list) != 2 || list[0].ID != "a-pen" || list[1].ID != "book-1" {
-		t.Errorf("list = %+v, want a-pen then book-1", list)
+	if fmt.Sprint(ids) != "[a-pen book-1]" {
+		t.Errorf("pages of items: %v, want a-pen then book-1", ids)
+	}
+	if got := s.do(t, http.MethodGet, "/items?limit=0", "", false, "").Status; got != http.StatusBadRequest {
+		t.Errorf("list with limit 0: %d, want 400", got)
 	}
 	assertSnapshots(t, s, "book-1", []int64{0, 0, 7})
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/purchase-saga/messaging/httpjson"
+	"github.com/purchase-saga/messaging/problem"
 	"github.com/purchase-saga/stock-service/internal/postgres"
 	"github.com/purchase-saga/stock-service/internal/stock"
 )
@@ -131,18 +132,34 @@ func (a *API) getItem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listItems(w http.ResponseWriter, r *http.Request) {
+	after, limit, problems := httpjson.PageQuery(r.URL.Query(), func(id string) (string, bool) {
+		return id, stock.ValidateID(id) == nil
+	})
+	if len(problems) > 0 {
+		problem.InvalidQuery(w, problems)
+		return
+	}
 	var items []stock.Item
 	err := a.db.InTx(r.Context(), func(s *postgres.Store) (err error) {
-		items, err = s.Items(r.Context())
+		items, err = s.Items(r.Context(), after, limit+1) // one more tells whether there is a next page
 		return err
 	})
 	if err != nil {
 		a.edge.Fail(w, r, err)
 		return
 	}
-	out := make([]itemView, len(items))
+	items, next := httpjson.Cut(items, limit, func(it stock.Item) string { return it.ID })
+	page := Page{Items: make([]itemView, len(items)), Next: next}
 	for i, it := range items {
-		out[i] = view(it)
+		page.Items[i] = view(it)
 	}
-	httpjson.JSON(w, http.StatusOK, out)
+	httpjson.JSON(w, http.StatusOK, page)
+}
+
+// Page is a page of GET /items, shaped as every list of the system is: the
+// list under the resource's name and the cursor of the next page.
+type Page struct {
+	Items []itemView `json:"items"`
+	// Next is the cursor of the following page (?after=), empty at the end.
+	Next string `json:"next,omitempty"`
 }

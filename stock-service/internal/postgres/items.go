@@ -25,9 +25,10 @@ func (s *Store) Item(ctx context.Context, id string) (stock.Item, error) {
 	return one(rows, "item "+id)
 }
 
-// Items returns every item ordered by id.
-func (s *Store) Items(ctx context.Context) ([]stock.Item, error) {
-	rows, _ := s.tx.Query(ctx, `SELECT `+itemColumns+` FROM items ORDER BY id`)
+// Items returns up to limit items in id order, those after the id after
+// ("" for the first).
+func (s *Store) Items(ctx context.Context, after string, limit int) ([]stock.Item, error) {
+	rows, _ := s.tx.Query(ctx, `SELECT `+itemColumns+` FROM items WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	items, err := pgx.CollectRows(rows, scanItem)
 	if err != nil {
 		return nil, translate("list items", err)
