@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -197,4 +198,37 @@ func TestErrorsAreProblems(t *testing.T) {
 		t.Errorf("a refused PUT created item b: GET status %d, want 404", got)
 	}
 	assertSnapshots(t, s, "a", []int64{0})
+}
+
+// Puts racing to create one item: one creates it, the others change it,
+// none fails, and each leaves its snapshot.
+func TestConcurrentPutsOfANewItem(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	const puts = 8
+	statuses := make([]int, puts)
+	var wg sync.WaitGroup
+	for i := range puts {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"name":"N%d","price_cents":1,"currency":"EUR"}`, i)
+			statuses[i] = s.do(t, http.MethodPut, "/items/new", body, true, jsonType).Status
+		})
+	}
+	wg.Wait()
+	created, replaced := 0, 0
+	for _, st := range statuses {
+		switch st {
+		case http.StatusCreated:
+			created++
+		case http.StatusOK:
+			replaced++
+		}
+	}
+	if created != 1 || replaced != puts-1 {
+		t.Errorf("statuses %v: want one 201 and %d 200", statuses, puts-1)
+	}
+	if r := s.do(t, http.MethodGet, "/items/new", "", false, ""); r.Status != http.StatusOK || !strings.HasPrefix(r.Body["name"].(string), "N") {
+		t.Errorf("item after the race: %d %s", r.Status, r.Raw)
+	}
+	assertSnapshots(t, s, "new", make([]int64, puts))
 }
