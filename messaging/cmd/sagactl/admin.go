@@ -23,7 +23,7 @@ func topicsCreate(ctx context.Context, args []string, out io.Writer) error {
 	brokers := brokersFlag(fs)
 	partitions := fs.Int("partitions", envInt("TOPIC_PARTITIONS", 6), "partitions per topic")
 	replication := fs.Int("replication", envInt("TOPIC_REPLICATION", 1), "replication factor")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	err := broker.EnsureTopics(ctx, broker.Split(*brokers), topic.All, topic.Compacted,
@@ -53,7 +53,7 @@ func outboxStatus(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("outbox status")
 	var dbs dbList
 	fs.Var(&dbs, "db", "NAME=URL of a database to inspect (repeatable)")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	if len(dbs) == 0 {
@@ -64,7 +64,7 @@ func outboxStatus(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	if len(dbs) == 0 {
-		return fmt.Errorf("no database: give --db NAME=URL or set ORDER_DATABASE_URL, STOCK_DATABASE_URL, PAYMENT_DATABASE_URL: %w", errUsage)
+		return usageError("no database: give --db NAME=URL or set ORDER_DATABASE_URL, STOCK_DATABASE_URL, PAYMENT_DATABASE_URL")
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DATABASE\tUNPUBLISHED\tOLDEST UNPUBLISHED\tFAILED")
@@ -72,7 +72,7 @@ func outboxStatus(ctx context.Context, args []string, out io.Writer) error {
 	for _, spec := range dbs {
 		name, url, ok := strings.Cut(spec, "=")
 		if !ok {
-			return fmt.Errorf("--db %q: want NAME=URL: %w", spec, errUsage)
+			return usageError(fmt.Sprintf("--db %q: want NAME=URL", spec))
 		}
 		st, err := status(ctx, url)
 		if err != nil {
@@ -120,11 +120,11 @@ func (l *idList) Set(v string) error {
 // oneDatabase opens the database named by the --db NAME=URL flag.
 func oneDatabase(ctx context.Context, spec string) (*pgxpool.Pool, error) {
 	if spec == "" {
-		return nil, fmt.Errorf("--db NAME=URL is required: %w", errUsage)
+		return nil, usageError("--db NAME=URL is required")
 	}
 	_, url, ok := strings.Cut(spec, "=")
 	if !ok {
-		return nil, fmt.Errorf("--db %q: want NAME=URL: %w", spec, errUsage)
+		return nil, usageError(fmt.Sprintf("--db %q: want NAME=URL", spec))
 	}
 	return postgres.Connect(ctx, url, 1)
 }
@@ -133,7 +133,7 @@ func outboxFailed(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("outbox failed")
 	db := fs.String("db", "", "NAME=URL of the database")
 	limit := fs.Int("limit", 50, "rows to list at most")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	pool, err := oneDatabase(ctx, *db)
@@ -163,11 +163,11 @@ func outboxRetry(ctx context.Context, args []string, out io.Writer) error {
 	var ids idList
 	fs.Var(&ids, "id", "id of a row set aside (repeatable)")
 	all := fs.Bool("all", false, "queue every row set aside")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	if (len(ids) == 0) == !*all {
-		return fmt.Errorf("give --id N (repeatable) or --all, not both: %w", errUsage)
+		return usageError("give --id N (repeatable) or --all, not both")
 	}
 	pool, err := oneDatabase(ctx, *db)
 	if err != nil {

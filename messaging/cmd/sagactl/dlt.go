@@ -52,7 +52,7 @@ func dltList(ctx context.Context, args []string, out io.Writer) error {
 	var d dltFlags
 	d.register(fs, 50)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	f, err := d.filter()
@@ -88,7 +88,7 @@ func dltReplay(ctx context.Context, args []string, out, progress io.Writer) erro
 	dryRun := fs.Bool("dry-run", false, "print what would be sent, send nothing")
 	maxN := fs.Int("max", 0, "replay at most this many records (0: all selected)")
 	rate := fs.Float64("rate", 50, "records per second at most")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	f, err := d.filter()

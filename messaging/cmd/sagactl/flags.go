@@ -1,19 +1,26 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/dlt"
 )
 
+// newFlags returns the flags of subcommand name. The flag package prints
+// nothing itself: parse reports errors naming the flag, and prints the
+// help when asked.
 func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
 }
 
@@ -28,7 +35,7 @@ func brokersFlag(fs *flag.FlagSet) *string {
 // dltFlags are the record filters shared by list and replay.
 type dltFlags struct {
 	topic, reason, key string
-	since              time.Duration
+	since              sinceFlag
 	limit              int
 	brokers            *string
 }
@@ -37,38 +44,86 @@ func (d *dltFlags) register(fs *flag.FlagSet, defaultLimit int) {
 	fs.StringVar(&d.topic, "topic", "", "dead-letter topic (stock.dlt, payment.dlt, order.dlt)")
 	fs.StringVar(&d.reason, "reason", "", "only records with this dlt-reason (rejected, error, poison)")
 	fs.StringVar(&d.key, "key", "", "only records with this key (order id)")
-	fs.DurationVar(&d.since, "since", 0, "only records that failed within this long (e.g. 1h)")
+	fs.Var(&d.since, "since", "only records that failed within this long (90m, 1h, 7d) or since this time (RFC 3339)")
 	fs.IntVar(&d.limit, "limit", defaultLimit, "at most this many records (0: all)")
 	d.brokers = brokersFlag(fs)
 }
 
 func (d *dltFlags) filter() (dlt.Filter, error) {
 	if d.topic == "" {
-		return dlt.Filter{}, fmt.Errorf("--topic is required: %w", errUsage)
+		return dlt.Filter{}, usageError("--topic is required")
 	}
 	switch d.reason {
 	case "", dlt.ReasonRejected, dlt.ReasonError, dlt.ReasonPoison:
 	default:
 		return dlt.Filter{}, fmt.Errorf("--reason %q: want rejected, error or poison", d.reason)
 	}
-	if d.limit < 0 || d.since < 0 {
-		return dlt.Filter{}, fmt.Errorf("--limit and --since must not be negative")
+	if d.limit < 0 {
+		return dlt.Filter{}, fmt.Errorf("--limit must not be negative")
 	}
-	f := dlt.Filter{Reason: d.reason, Key: d.key, Limit: d.limit}
-	if d.since > 0 {
-		f.Since = time.Now().Add(-d.since)
-	}
-	return f, nil
+	return dlt.Filter{Reason: d.reason, Key: d.key, Limit: d.limit, Since: d.since.at}, nil
 }
 
 func (d *dltFlags) brokerList() []string { return broker.Split(*d.brokers) }
 
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%v: %w", err, errUsage)
+// parse reads args into fs. Asked for help (-h, --help), it prints the
+// subcommand's usage and flags to out and returns errHelped; a bad flag is
+// a usage error that names it.
+func parse(fs *flag.FlagSet, args []string, out io.Writer) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(out, "usage: sagactl %s %s\n\nflags:\n", fs.Name(), synopsis(fs.Name()))
+		fs.SetOutput(out)
+		fs.PrintDefaults()
+		return errHelped
+	}
+	if err != nil {
+		return usageError(err.Error())
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q: %w", fs.Args(), errUsage)
+		return usageError(fmt.Sprintf("unexpected arguments %q", fs.Args()))
 	}
 	return nil
+}
+
+// sinceFlag is --since: a time, given as how long ago (a Go duration, or
+// days as 7d) or as an RFC 3339 time.
+type sinceFlag struct{ at time.Time }
+
+func (f *sinceFlag) String() string {
+	if f.at.IsZero() {
+		return ""
+	}
+	return f.at.Format(time.RFC3339)
+}
+
+func (f *sinceFlag) Set(s string) error {
+	at, err := parseSince(s, time.Now())
+	f.at = at
+	return err
+}
+
+// parseSince reads --since relative to now.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	var ago time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("want a duration (90m, 1h, 7d) or an RFC 3339 time")
+		}
+		ago = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("want a duration (90m, 1h, 7d) or an RFC 3339 time")
+		}
+		ago = d
+	}
+	if ago < 0 {
+		return time.Time{}, fmt.Errorf("a duration must not be negative")
+	}
+	return now.Add(-ago), nil
 }
