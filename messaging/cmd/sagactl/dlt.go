@@ -88,6 +88,7 @@ func dltReplay(ctx context.Context, args []string, out, progress io.Writer) erro
 	dryRun := fs.Bool("dry-run", false, "print what would be sent, send nothing")
 	maxN := fs.Int("max", 0, "replay at most this many records (0: all selected)")
 	rate := fs.Float64("rate", 50, "records per second at most")
+	includePoison := fs.Bool("include-poison", false, "replay poison records too (they could not be read; skipped otherwise)")
 	if err := parse(fs, args, out); err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func dltReplay(ctx context.Context, args []string, out, progress io.Writer) erro
 	if *maxN > 0 && (f.Limit == 0 || *maxN < f.Limit) {
 		f.Limit = *maxN
 	}
-	r := &replayer{out: out, progress: progress, verb: "would replay", lastProgress: time.Now(),
+	r := &replayer{out: out, progress: progress, verb: "would replay", lastProgress: time.Now(), includePoison: *includePoison,
 		tick: time.NewTicker(time.Duration(float64(time.Second) / *rate))}
 	defer r.tick.Stop()
 	if !*dryRun {
@@ -125,9 +126,24 @@ type replayer struct {
 	tick          *time.Ticker
 	sent, skipped int
 	lastProgress  time.Time
+	// includePoison replays poison records, after one warning; they are
+	// skipped otherwise.
+	includePoison, warned bool
 }
 
 func (r *replayer) replay(ctx context.Context, m kafka.Message) error {
+	if dlt.Header(m, dlt.HeaderReason) == dlt.ReasonPoison {
+		if !r.includePoison {
+			r.skipped++
+			fmt.Fprintf(r.out, "skipped %s/%d/%d key=%s: poison, which no consumer could read: replayed, it comes back here unless the consumer changed (--include-poison replays it)\n",
+				m.Topic, m.Partition, m.Offset, m.Key)
+			return nil
+		}
+		if !r.warned {
+			fmt.Fprintln(r.progress, "warning: replaying poison records, which no consumer could read: they come back to the dead-letter topic unless the consumer changed")
+			r.warned = true
+		}
+	}
 	rec, err := dlt.Replay(m, time.Now())
 	if errors.Is(err, dlt.ErrNotReplayable) {
 		r.skipped++

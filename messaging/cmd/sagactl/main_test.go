@@ -132,7 +132,7 @@ func TestReplayDryRunSendsNothing(t *testing.T) {
 func TestReplayRepublishesWithFreshIDAndReplayHeaders(t *testing.T) {
 	b := testbroker.New(t, 1, "stock", "stock.dlt")
 	sent := seed(t, b, specs)
-	out, err := sagactl(t, b, "dlt", "replay", "--topic", "stock.dlt", "--since", "2h", "--rate", "1000")
+	out, err := sagactl(t, b, "dlt", "replay", "--topic", "stock.dlt", "--since", "2h", "--rate", "1000", "--include-poison")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,5 +246,21 @@ func TestListPrintsEveryRecordOfALongTopic(t *testing.T) {
 	}
 	if got, want := strings.Count(out, "stock/0/"), 250; got != want || !strings.HasSuffix(out, "250 record(s) on stock.dlt\n") {
 		t.Errorf("dlt list --limit 0 printed %d rows (want %d) ending %q", got, want, out[max(0, len(out)-60):])
+	}
+}
+
+// Poison is skipped unless asked for, and replayed after a warning then.
+func TestReplaySkipsPoisonUnlessAskedAndWarns(t *testing.T) {
+	b := testbroker.New(t, 1, "stock", "stock.dlt")
+	seed(t, b, specs)
+	out, err := sagactl(t, b, "dlt", "replay", "--topic", "stock.dlt", "--reason", "poison", "--dry-run")
+	if err != nil || !strings.Contains(out, "key=o4: poison") || !strings.Contains(out, "would replay 0 record(s) from stock.dlt, skipped 1") {
+		t.Errorf("replay of poison without --include-poison: %v, printed %q", err, out)
+	}
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"dlt", "replay", "--topic", "stock.dlt", "--reason", "poison", "--dry-run",
+		"--include-poison", "--brokers", strings.Join(b.Addrs, ",")}, &stdout, &stderr)
+	if err != nil || !strings.Contains(stdout.String(), "would replay 1 record(s)") || !strings.Contains(stderr.String(), "warning: replaying poison") {
+		t.Errorf("replay with --include-poison: %v, printed %q and %q", err, stdout.String(), stderr.String())
 	}
 }
