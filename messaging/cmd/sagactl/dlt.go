@@ -63,15 +63,22 @@ func dltList(ctx context.Context, args []string, out io.Writer) error {
 	if *asJSON {
 		p = &jsonList{w: out}
 	}
-	n := 0
+	// The scan goes on past the limit, counting, so that the table can say
+	// how many records matched in all.
+	limit := f.Limit
+	f.Limit = 0
+	n, total := 0, 0
 	err = dlt.Scan(ctx, d.brokerList(), d.topic, f, func(m kafka.Message) error {
+		if total++; limit > 0 && n >= limit {
+			return nil
+		}
 		n++
 		return p.print(toRecord(m))
 	})
 	if err != nil {
 		return err
 	}
-	return p.done(n, d.topic)
+	return p.done(n, total, d.topic)
 }
 
 func shorten(s string, n int) string {

@@ -11,8 +11,9 @@ import (
 // holds no more than a block of lines whatever the topic's size.
 type listPrinter interface {
 	print(r record) error
-	// done ends the output of n records read from topic.
-	done(n int, topic string) error
+	// done ends the output of the n records printed of the total that
+	// matched on topic.
+	done(n, total int, topic string) error
 }
 
 // tableBlock is how many rows are aligned together: the table is flushed
@@ -40,8 +41,12 @@ func (t *tableList) print(r record) error {
 	return nil
 }
 
-func (t *tableList) done(n int, topic string) error {
+func (t *tableList) done(n, total int, topic string) error {
 	if err := t.tw.Flush(); err != nil {
+		return err
+	}
+	if n < total {
+		_, err := fmt.Fprintf(t.out, "%d of %d record(s) on %s (--limit 0 lists them all)\n", n, total, topic)
 		return err
 	}
 	_, err := fmt.Fprintf(t.out, "%d record(s) on %s\n", n, topic)
@@ -68,7 +73,7 @@ func (j *jsonList) print(r record) error {
 	return err
 }
 
-func (j *jsonList) done(int, string) error {
+func (j *jsonList) done(int, int, string) error {
 	end := "\n]\n"
 	if j.n == 0 {
 		end = "[]\n"

@@ -264,3 +264,17 @@ func TestReplaySkipsPoisonUnlessAskedAndWarns(t *testing.T) {
 		t.Errorf("replay with --include-poison: %v, printed %q and %q", err, stdout.String(), stderr.String())
 	}
 }
+
+// A list cut by --limit says how many records matched in all.
+func TestListSaysHowManyOfHowMany(t *testing.T) {
+	b := testbroker.New(t, 1, "stock", "stock.dlt")
+	seed(t, b, specs)
+	out, err := sagactl(t, b, "dlt", "list", "--topic", "stock.dlt", "--limit", "2")
+	if err != nil || !strings.Contains(out, "2 of 5 record(s) on stock.dlt") {
+		t.Errorf("dlt list --limit 2: %v, printed %q", err, out)
+	}
+	out, err = sagactl(t, b, "dlt", "list", "--topic", "stock.dlt", "--reason", "error")
+	if err != nil || !strings.Contains(out, "\n3 record(s) on stock.dlt") {
+		t.Errorf("dlt list of every error record: %v, printed %q", err, out)
+	}
+}
