@@ -130,3 +130,31 @@ func Masked(cfg any) []any {
 	}
 	return out
 }
+
+// Variable is one environment variable a config struct reads.
+type Variable struct {
+	Name, Default    string
+	Required, Secret bool
+}
+
+// Variables lists the environment variables cfg (a struct or a pointer to
+// one) reads, embedded structs' included, in field order.
+func Variables(cfg any) []Variable {
+	t := reflect.TypeOf(cfg)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []Variable
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			out = append(out, Variables(reflect.New(f.Type).Interface())...)
+			continue
+		}
+		if name := f.Tag.Get("env"); name != "" {
+			out = append(out, Variable{Name: name, Default: f.Tag.Get("default"),
+				Required: f.Tag.Get("required") == "true", Secret: f.Tag.Get("secret") == "true"})
+		}
+	}
+	return out
+}

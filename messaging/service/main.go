@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"text/tabwriter"
 
 	"github.com/purchase-saga/messaging/config"
 )
@@ -46,7 +48,7 @@ func Main[C any](spec Spec[C]) {
 	setGC()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := run(ctx, spec, os.Args[1:]); err != nil {
+	if err := run(ctx, spec, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", spec.Name, err)
 		stop()
 		os.Exit(1)
@@ -66,15 +68,25 @@ func setGC() {
 	}
 }
 
-func run[C any](ctx context.Context, spec Spec[C], args []string) error {
+func run[C any](ctx context.Context, spec Spec[C], args []string, stdout io.Writer) error {
 	var cfg struct {
 		Config
 		HTTPAddr string `env:"HTTP_ADDR"`
 	}
+	var own C
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		vars := append(config.Variables(&cfg), config.Variables(&own)...)
+		for i := range vars {
+			if vars[i].Name == "HTTP_ADDR" {
+				vars[i].Default = spec.DefaultAddr
+			}
+		}
+		printHelp(stdout, spec.Name, vars)
+		return nil
+	}
 	if err := config.Load(&cfg, nil); err != nil {
 		return err
 	}
-	var own C
 	if err := config.Load(&own, nil); err != nil {
 		return err
 	}
@@ -100,7 +112,7 @@ func run[C any](ctx context.Context, spec Spec[C], args []string) error {
 		log.Info("migrated")
 		return nil
 	case len(args) > 0:
-		return fmt.Errorf("unknown arguments %q (the only subcommand is migrate)", args)
+		return fmt.Errorf("unknown arguments %q (the only subcommand is migrate; --help lists the environment)", args)
 	}
 	stopPprof, err := servePprof(cfg.PprofAddr, log)
 	if err != nil {
@@ -131,4 +143,24 @@ func validate(cfg any) error {
 		return v.Validate()
 	}
 	return nil
+}
+
+// printHelp prints how to run service name and the environment it reads.
+func printHelp(w io.Writer, name string, vars []config.Variable) {
+	fmt.Fprintf(w, "usage: %s [migrate]\n\nReads its configuration from the environment:\n\n", name)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT")
+	for _, v := range vars {
+		def := v.Default
+		switch {
+		case v.Required:
+			def = "(required)"
+		case def == "" && v.Secret:
+			def = "(secret, none)"
+		case def == "":
+			def = "(none)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", v.Name, def)
+	}
+	_ = tw.Flush()
 }
