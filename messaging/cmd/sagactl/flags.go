@@ -72,7 +72,7 @@ func (d *dltFlags) brokerList() []string { return broker.Split(*d.brokers) }
 func parse(fs *flag.FlagSet, args []string, out io.Writer) error {
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(out, "usage: sagactl %s %s\n\nflags:\n", fs.Name(), synopsis(fs.Name()))
+		fmt.Fprintf(out, "%s\n\nflags:\n", strings.TrimSpace("usage: sagactl "+fs.Name()+" "+synopsis(fs.Name())))
 		fs.SetOutput(out)
 		fs.PrintDefaults()
 		return errHelped

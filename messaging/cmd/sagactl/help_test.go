@@ -19,7 +19,7 @@ func TestEveryCommandHasItsHelp(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s --help: %v, want no error", cmd, err)
 		}
-		if !strings.HasPrefix(out.String(), "usage: sagactl "+cmd+" ") || !strings.Contains(out.String(), "flags:\n  -") {
+		if !strings.HasPrefix(out.String(), "usage: sagactl "+cmd) || !strings.Contains(out.String(), "flags:\n  -") {
 			t.Errorf("%s --help printed %q, want its usage and flags", cmd, out.String())
 		}
 	}

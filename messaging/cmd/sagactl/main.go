@@ -2,6 +2,7 @@
 //
 //	sagactl dlt list   --topic stock.dlt [--reason error] [--key ORDER] [--since 1h|7d|RFC3339] [--limit 50] [--json]
 //	sagactl dlt replay --topic stock.dlt [same filters] [--dry-run] [--max N] [--rate 50]
+//	sagactl dlt summary
 //	sagactl topics create [--partitions 6] [--replication 1]
 //	sagactl outbox status [--db order=URL ...]
 //	sagactl outbox failed --db order=URL [--limit 50]
@@ -26,6 +27,7 @@ import (
 var commands = []struct{ name, synopsis, note string }{
 	{"dlt list", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit 50] [--json]", ""},
 	{"dlt replay", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit N] [--dry-run] [--max N] [--rate 50]", ""},
+	{"dlt summary", "", "every dead-letter topic: records by reason, the newest failure"},
 	{"topics create", "[--partitions 6] [--replication 1]", ""},
 	{"outbox status", "[--db NAME=URL ...]", "default: ORDER_/STOCK_/PAYMENT_DATABASE_URL"},
 	{"outbox failed", "--db NAME=URL [--limit 50]", "rows set aside: the broker refuses them"},
@@ -37,7 +39,7 @@ func usage() string {
 	var b strings.Builder
 	b.WriteString("usage:\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  sagactl %s %s\n", c.name, c.synopsis)
+		fmt.Fprintf(&b, "  %s\n", strings.TrimSpace("sagactl "+c.name+" "+c.synopsis))
 		if c.note != "" {
 			fmt.Fprintf(&b, "      %s\n", c.note)
 		}
@@ -114,6 +116,8 @@ func runCommand(ctx context.Context, cmd string, args []string, stdout, stderr i
 		return dltList(ctx, args, stdout)
 	case "dlt replay":
 		return dltReplay(ctx, args, stdout, stderr)
+	case "dlt summary":
+		return dltSummary(ctx, args, stdout)
 	case "topics create":
 		return topicsCreate(ctx, args, stdout)
 	case "outbox status":

@@ -278,3 +278,29 @@ func TestListSaysHowManyOfHowMany(t *testing.T) {
 		t.Errorf("dlt list of every error record: %v, printed %q", err, out)
 	}
 }
+
+// The summary lists every dead-letter topic, empty ones too, with its
+// records by reason.
+func TestSummaryCountsEveryDeadLetterTopic(t *testing.T) {
+	b := testbroker.New(t, 1, "stock", "stock.dlt", "payment.dlt")
+	seed(t, b, specs)
+	out, err := sagactl(t, b, "dlt", "summary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) >= 5 {
+			lines[f[0]] = strings.Join(f[1:5], " ")
+		}
+	}
+	if got := lines["stock.dlt"]; got != "5 1 3 1" {
+		t.Errorf("stock.dlt: %q, want 5 records: 1 rejected, 3 errors, 1 poison\n%s", got, out)
+	}
+	if got := lines["payment.dlt"]; got != "0 0 0 0" {
+		t.Errorf("payment.dlt: %q, want empty\n%s", got, out)
+	}
+	if !strings.Contains(out, "2 dead-letter topic(s)") {
+		t.Errorf("summary printed %q, want two topics", out)
+	}
+}
