@@ -39,8 +39,13 @@ cleanup() {
   trap - INT TERM EXIT
   stopping=1
   say "stopping..."
-  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # The services first, and only then the broker (pids[0]), so that they
+  # stop cleanly instead of warning about a broker gone under them. The
+  # children run in sessions of their own (setsid): Ctrl-C reaches this
+  # script alone, not all of them at once.
+  for ((i=${#pids[@]}-1; i>=1; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
+  for pid in "${pids[@]:1}"; do wait "$pid" 2>/dev/null || true; done
+  if [ ${#pids[@]} -gt 0 ]; then kill -TERM "${pids[0]}" 2>/dev/null || true; wait "${pids[0]}" 2>/dev/null || true; fi
   if [ -n "$private_pg" ]; then as_pg "$PG_BIN/pg_ctl" -D "$RUN_DIR/pg" -m fast stop >/dev/null 2>&1 || true; fi
   say "stopped."
 }
@@ -91,13 +96,13 @@ export ADMIN_TOKEN
 
 broker_flags=()
 [ "${BROKER_SYNC:-0}" = 1 ] && broker_flags+=(-sync)
-bin/devbroker -addr "$BROKER_ADDR" -data-dir "$RUN_DIR/kafka" "${broker_flags[@]}" >"$RUN_DIR/logs/devbroker.log" 2>&1 &
+setsid bin/devbroker -addr "$BROKER_ADDR" -data-dir "$RUN_DIR/kafka" "${broker_flags[@]}" >"$RUN_DIR/logs/devbroker.log" 2>&1 &
 pids+=($!)
 
 start_service() { # name addr database [pprof addr]
   PPROF_ADDR=${4:-} DATABASE_URL=$(db_url "$3") KAFKA_BROKERS=$BROKER_ADDR HTTP_ADDR=$2 \
     LOG_LEVEL=${LOG_LEVEL:-info} SAGA_TIMEOUT=${SAGA_TIMEOUT:-30s} ADMIN_TOKEN=$ADMIN_TOKEN \
-    "bin/$1" >>"$RUN_DIR/logs/$1.log" 2>&1 &
+    setsid "bin/$1" >>"$RUN_DIR/logs/$1.log" 2>&1 &
   pids+=($!)
 }
 start_service stock-service "$STOCK_HTTP_ADDR" "stockdb$DB_SUFFIX" "${STOCK_PPROF_ADDR:-}"
