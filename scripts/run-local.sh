@@ -88,6 +88,12 @@ for db in orderdb$DB_SUFFIX stockdb$DB_SUFFIX paymentdb$DB_SUFFIX; do
 done
 
 # --- broker and services -----------------------------------------------------
+# A port already taken (another make run, say) is said here, plainly, rather
+# than found later as a 401 from whatever answers on it.
+port_taken() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
+for var in BROKER_ADDR ORDER_HTTP_ADDR STOCK_HTTP_ADDR PAYMENT_HTTP_ADDR; do
+  if port_taken "${!var}"; then die "${!var} ($var) is already in use: stop what listens there, or set $var"; fi
+done
 if [ -z "${ADMIN_TOKEN:-}" ]; then
   [ -s "$RUN_DIR/admin-token" ] || head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$RUN_DIR/admin-token"
   ADMIN_TOKEN=$(cat "$RUN_DIR/admin-token")
