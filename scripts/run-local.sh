@@ -158,7 +158,7 @@ cat <<EOF
   try:  curl -s -XPOST http://$ORDER_HTTP_ADDR/orders?wait=5s -H 'Content-Type: application/json' \\
           -d '{"customer_id":"alice","lines":[{"item_id":"book-1","quantity":1}]}'
         ORDER_URL=http://$ORDER_HTTP_ADDR STOCK_URL=http://$STOCK_HTTP_ADDR PAYMENT_URL=http://$PAYMENT_HTTP_ADDR \\
-          ADMIN_TOKEN=$ADMIN_TOKEN scripts/demo.sh
+          KAFKA_BROKERS=$BROKER_ADDR ADMIN_TOKEN=$ADMIN_TOKEN scripts/demo.sh
   Ctrl-C stops everything.
 EOF
 
