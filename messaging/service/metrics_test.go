@@ -2,31 +2,19 @@ package service
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/purchase-saga/messaging/schema"
-	"github.com/purchase-saga/messaging/testbroker"
-	"github.com/purchase-saga/messaging/testdb"
 )
 
 // A running service reports its outbox's backlog; once it has stopped
 // (and closed its pool) the process's metrics no longer ask that pool.
 func TestOutboxMetricsLeaveWithTheService(t *testing.T) {
-	db := testdb.New(t, nil)
-	b := testbroker.New(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := Config{DatabaseURL: db.URL, KafkaBrokers: b.Addrs, MaxAttempts: 2, OutboxRetention: time.Hour,
-		TopicPartitions: 1, TopicReplication: 1, ShutdownTimeout: 10 * time.Second, ConsumerWorkers: 1, DBMaxConns: 4}
-	s, err := Start(ctx, "test-service", cfg, Topics{}, slog.New(slog.DiscardHandler), schema.Up)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := startTestService(t, ctx, Topics{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -2,9 +2,7 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -33,16 +31,7 @@ func TestReadyzReportsAStalledRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &Service{Pool: db.Pool, Config: Config{KafkaBrokers: b.Addrs}, relay: supervise("outbox relay", relay), stallAfter: 300 * time.Millisecond}
-	ready := func() (int, map[string]string) {
-		rec := httptest.NewRecorder()
-		s.ready(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-		var checks map[string]string
-		if err := json.Unmarshal(rec.Body.Bytes(), &checks); err != nil {
-			t.Fatalf("readyz body %q: %v", rec.Body, err)
-		}
-		return rec.Code, checks
-	}
-	if code, checks := ready(); code != http.StatusOK {
+	if code, checks := readyz(t, s); code != http.StatusOK {
 		t.Fatalf("readyz before the relay ran: %d %v, want 200", code, checks)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -52,7 +41,7 @@ func TestReadyzReportsAStalledRelay(t *testing.T) {
 	defer cancel()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		code, checks := ready()
+		code, checks := readyz(t, s)
 		if code == http.StatusServiceUnavailable && strings.Contains(checks["relay"], "stalled") {
 			if checks["database"] != "ok" {
 				t.Errorf("database check %q, want ok: only the relay is cut off", checks["database"])

@@ -123,16 +123,9 @@ func TestReadyzNamesAConsumerThatKeepsFailing(t *testing.T) {
 // /readyz 503 naming that consumer while it goes on serving, and Run
 // returns the consumer's error when the service ends.
 func TestRunReportsAConsumerThatStopped(t *testing.T) {
-	db := testdb.New(t, nil)
-	b := testbroker.New(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := Config{DatabaseURL: db.URL, KafkaBrokers: b.Addrs, MaxAttempts: 2, OutboxRetention: time.Hour,
-		TopicPartitions: 1, TopicReplication: 1, ShutdownTimeout: 10 * time.Second, ConsumerWorkers: 1, DBMaxConns: 4}
-	s, err := Start(ctx, "test-service", cfg, Topics{Names: []string{"in", "in.dlt"}}, slog.New(slog.DiscardHandler), schema.Up)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, b := startTestService(t, ctx, Topics{Names: []string{"in", "in.dlt"}})
 	r := broker.NewReader(b.Addrs, "g", []string{"in"}, broker.ReaderOptions{SessionTimeout: time.Second}, nil)
 	s.consumers = append(s.consumers, supervise("consumer of in (group g)", newTestConsumer(t, s, b, r)))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -209,4 +202,19 @@ func send(t *testing.T, b *testbroker.Broker, topic string) {
 	if err := w.WriteMessages(context.Background(), kafka.Message{Topic: topic, Key: []byte("k"), Value: v}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startTestService starts a service named test-service with topics on a
+// fresh database and broker, as Main would, but not Run.
+func startTestService(t *testing.T, ctx context.Context, topics Topics) (*Service, *testbroker.Broker) {
+	t.Helper()
+	db := testdb.New(t, nil)
+	b := testbroker.New(t, 1)
+	cfg := Config{DatabaseURL: db.URL, KafkaBrokers: b.Addrs, MaxAttempts: 2, OutboxRetention: time.Hour,
+		TopicPartitions: 1, TopicReplication: 1, ShutdownTimeout: 10 * time.Second, ConsumerWorkers: 1, DBMaxConns: 4}
+	s, err := Start(ctx, "test-service", cfg, topics, slog.New(slog.DiscardHandler), schema.Up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, b
 }
