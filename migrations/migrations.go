@@ -34,6 +34,13 @@ func FS(database string) (fs.FS, error) {
 	return fs.Sub(files, database)
 }
 
+// For returns the migration of one database (Up of it), in the form
+// service.Spec's Migrate takes, so that a service names its database and
+// nothing more: Migrate: migrations.For(migrations.Stock).
+func For(database string) func(context.Context, *sql.DB) error {
+	return func(ctx context.Context, db *sql.DB) error { return Up(ctx, db, database) }
+}
+
 // Up applies the messaging tables and then the named database's set to db.
 func Up(ctx context.Context, db *sql.DB, database string) error {
 	switch database {

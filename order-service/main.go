@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"time"
 
@@ -39,9 +38,7 @@ var spec = service.Spec[settings]{
 	Name:        "order-service",
 	DefaultAddr: "127.0.0.1:8080",
 	Topics:      service.Topics{Names: topic.All, Compacted: topic.Compacted},
-	Migrate: func(ctx context.Context, db *sql.DB) error {
-		return migrations.Up(ctx, db, migrations.Order)
-	},
+	Migrate:     migrations.For(migrations.Order),
 	Wire: func(_ context.Context, s *service.Service, cfg settings) (http.Handler, error) {
 		return wire(s, cfg)
 	},

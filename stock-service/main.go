@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 
 	"github.com/purchase-saga/contract"
@@ -23,7 +22,7 @@ var spec = service.Spec[settings]{
 	Name:        name,
 	DefaultAddr: "127.0.0.1:8081",
 	Topics:      service.Topics{Names: topic.All, Compacted: topic.Compacted},
-	Migrate:     migrate,
+	Migrate:     migrations.For(migrations.Stock),
 	Wire:        wire,
 }
 
@@ -36,12 +35,6 @@ type settings struct {
 
 func main() {
 	service.Main(spec)
-}
-
-// migrate applies stock's schema, for main and the end-to-end test alike,
-// so that the test runs on the schema production runs on.
-func migrate(ctx context.Context, db *sql.DB) error {
-	return migrations.Up(ctx, db, migrations.Stock)
 }
 
 // wire runs stock's participant of the saga and serves its API.

@@ -2,7 +2,6 @@ package saga_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,7 +24,7 @@ import (
 	"github.com/purchase-saga/order-service/internal/saga"
 )
 
-func migrate(ctx context.Context, db *sql.DB) error { return migrations.Up(ctx, db, migrations.Order) }
+var migrate = migrations.For(migrations.Order)
 
 // newSaga returns an orchestrator on a fresh orderdb whose catalog holds
 // book (500 cents) and pen (100 cents).

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,9 +19,7 @@ const (
 	jsonType = "application/json"
 )
 
-func migrate(ctx context.Context, db *sql.DB) error {
-	return migrations.Up(ctx, db, migrations.Payment)
-}
+var migrate = migrations.For(migrations.Payment)
 
 // newServer serves the API over a fresh database.
 func newServer(t *testing.T) *servicetest.Server {

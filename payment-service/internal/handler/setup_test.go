@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 
 	"github.com/purchase-saga/contract/topic"
@@ -15,9 +14,7 @@ import (
 	"github.com/purchase-saga/payment-service/internal/postgres"
 )
 
-func migrate(ctx context.Context, db *sql.DB) error {
-	return migrations.Up(ctx, db, migrations.Payment)
-}
+var migrate = migrations.For(migrations.Payment)
 
 // env is a fresh payment database and a handler over it.
 type env struct {

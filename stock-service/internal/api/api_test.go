@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -23,9 +22,7 @@ import (
 
 const token = "s3cret"
 
-func migrate(ctx context.Context, db *sql.DB) error {
-	return migrations.Up(ctx, db, migrations.Stock)
-}
+var migrate = migrations.For(migrations.Stock)
 
 // server serves the API over a fresh database.
 type server struct {

@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
@@ -19,9 +18,7 @@ import (
 
 const currency = "EUR"
 
-func migrate(ctx context.Context, db *sql.DB) error {
-	return migrations.Up(ctx, db, migrations.Stock)
-}
+var migrate = migrations.For(migrations.Stock)
 
 // env is a fresh stock database and a handler over it.
 type env struct {

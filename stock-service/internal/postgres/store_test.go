@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -20,9 +19,7 @@ import (
 	"github.com/purchase-saga/stock-service/internal/stock"
 )
 
-func migrate(ctx context.Context, db *sql.DB) error {
-	return migrations.Up(ctx, db, migrations.Stock)
-}
+var migrate = migrations.For(migrations.Stock)
 
 // seed creates item a with onHand units and returns the database.
 func seed(t *testing.T, onHand int64) *testdb.DB {
