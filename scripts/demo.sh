@@ -13,11 +13,20 @@
 #
 # Settings: ORDER_URL, STOCK_URL, PAYMENT_URL (default 127.0.0.1:8080/8081/8082),
 # ADMIN_TOKEN (default: run/admin-token from make run; required for docker compose),
+# each read from make run's $RUN_DIR/env (default run/env) when the environment
+# does not set it, so that the demo reaches that run whatever its ports;
 # SAGACTL (default bin/sagactl; for docker compose:
 # SAGACTL="docker compose exec -T order-service /app/sagactl"), KAFKA_BROKERS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+env_file=${RUN_DIR:-run}/env
+if [ -f "$env_file" ]; then
+  while IFS='=' read -r key value; do
+    case $key in '' | \#*) continue ;; esac
+    [ -n "${!key+set}" ] || export "$key=$value"
+  done <"$env_file"
+fi
 ORDER_URL=${ORDER_URL:-http://127.0.0.1:8080}
 STOCK_URL=${STOCK_URL:-http://127.0.0.1:8081}
 PAYMENT_URL=${PAYMENT_URL:-http://127.0.0.1:8082}

@@ -4,13 +4,12 @@
 #   - PostgreSQL from $DATABASE_URL, else the local server on 127.0.0.1:5432, else a
 #     private throwaway cluster in $RUN_DIR/pg (when the PostgreSQL binaries are installed);
 #   - orderdb, stockdb and paymentdb created when missing; the three services;
-#   - demo items and accounts, seeded idempotently.
-# Ctrl-C stops every process it started. Honours ADMIN_TOKEN, DATABASE_URL, RUN_DIR,
-# BROKER_ADDR, ORDER_HTTP_ADDR, STOCK_HTTP_ADDR, PAYMENT_HTTP_ADDR, SAGA_TIMEOUT, LOG_LEVEL,
-# DB_SUFFIX (databases orderdb$DB_SUFFIX, ...), BROKER_SYNC=1 (fsync every produced batch),
-# ORDER_PPROF_ADDR, STOCK_PPROF_ADDR, PAYMENT_PPROF_ADDR (each service's PPROF_ADDR: pprof there),
-# SEED=0 (no demo data), PRIVATE_PG=1 (the private cluster even when a server is
-# running) and PG_PORT (its port, default 55432).
+#   - demo items and accounts, seeded idempotently;
+#   - $RUN_DIR/env: this run's addresses, broker, databases and token, which
+#     scripts/demo.sh and sagactl read, so that they reach this run whatever its ports.
+# Ctrl-C stops every process it started, the services before the broker. Its knobs
+# are the README's "make run" table; the services' own variables (CURRENCY, ...)
+# pass through from the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -23,6 +22,7 @@ PAYMENT_HTTP_ADDR=${PAYMENT_HTTP_ADDR:-127.0.0.1:8082}
 PG_PORT=${PG_PORT:-55432}
 mkdir -p "$RUN_DIR/logs"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
+ENV_FILE=$RUN_DIR/env
 
 say() { printf '\033[1m%s\033[0m\n' "$*"; }
 die() { printf 'run-local: %s\n' "$*" >&2; exit 1; }
@@ -31,6 +31,11 @@ for b in order-service stock-service payment-service devbroker sagactl; do
   [ -x "bin/$b" ] || die "bin/$b is missing: run 'make build' (make run does it for you)"
 done
 command -v psql >/dev/null || die "psql is needed to create the databases (apt-get install postgresql-client)"
+
+# One run a run directory: a second make run on the same RUN_DIR would share
+# its broker's data and its private cluster. The lock goes with this process.
+exec 9>"$RUN_DIR/lock"
+flock -n 9 || die "another make run is using $RUN_DIR: stop it, or give this one RUN_DIR=<another directory> (and other ports)"
 
 pids=()
 private_pg=
@@ -46,6 +51,7 @@ cleanup() {
   for ((i=${#pids[@]}-1; i>=1; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
   for pid in "${pids[@]:1}"; do wait "$pid" 2>/dev/null || true; done
   if [ ${#pids[@]} -gt 0 ]; then kill -TERM "${pids[0]}" 2>/dev/null || true; wait "${pids[0]}" 2>/dev/null || true; fi
+  rm -f "$ENV_FILE"
   if [ -n "$private_pg" ]; then as_pg "$PG_BIN/pg_ctl" -D "$RUN_DIR/pg" -m fast stop >/dev/null 2>&1 || true; fi
   say "stopped."
 }
@@ -146,6 +152,27 @@ seed_account bob 100000
 seed_account carol 1000
 fi
 
+# This run's settings for scripts/demo.sh and sagactl (both read it), and
+# for a shell: set -a; . run/env; set +a. Gone when the run stops.
+umask 077
+cat >"$ENV_FILE" <<EOF
+ORDER_URL=http://$ORDER_HTTP_ADDR
+STOCK_URL=http://$STOCK_HTTP_ADDR
+PAYMENT_URL=http://$PAYMENT_HTTP_ADDR
+KAFKA_BROKERS=$BROKER_ADDR
+ADMIN_TOKEN=$ADMIN_TOKEN
+ORDER_DATABASE_URL=$(db_url "orderdb$DB_SUFFIX")
+STOCK_DATABASE_URL=$(db_url "stockdb$DB_SUFFIX")
+PAYMENT_DATABASE_URL=$(db_url "paymentdb$DB_SUFFIX")
+EOF
+umask 022
+demo_cmd=scripts/demo.sh
+sagactl_cmd="bin/sagactl dlt summary"
+if [ "$RUN_DIR" != "$ROOT/run" ]; then
+  demo_cmd="RUN_DIR=$RUN_DIR $demo_cmd"
+  sagactl_cmd="SAGACTL_ENV=$ENV_FILE $sagactl_cmd"
+fi
+
 cat <<EOF
 
   purchase saga is running (logs in $RUN_DIR/logs)
@@ -154,11 +181,12 @@ cat <<EOF
     payment-service  http://$PAYMENT_HTTP_ADDR   (GET /accounts/{id})
     broker           $BROKER_ADDR
     admin token      $ADMIN_TOKEN
+    settings         $ENV_FILE (read by demo.sh and sagactl)
 
   try:  curl -s -XPOST http://$ORDER_HTTP_ADDR/orders?wait=5s -H 'Content-Type: application/json' \\
           -d '{"customer_id":"alice","lines":[{"item_id":"book-1","quantity":1}]}'
-        ORDER_URL=http://$ORDER_HTTP_ADDR STOCK_URL=http://$STOCK_HTTP_ADDR PAYMENT_URL=http://$PAYMENT_HTTP_ADDR \\
-          KAFKA_BROKERS=$BROKER_ADDR ADMIN_TOKEN=$ADMIN_TOKEN scripts/demo.sh
+        $demo_cmd
+        $sagactl_cmd
   Ctrl-C stops everything.
 EOF
 

@@ -9,6 +9,8 @@
 //	sagactl outbox retry  --db order=URL (--id N ... | --all)
 //
 // Brokers come from --brokers or KAFKA_BROKERS (default 127.0.0.1:9092);
+// variables the environment leaves unset are read from the file
+// SAGACTL_ENV names, else from make run's run/env when there is one;
 // sagactl COMMAND --help prints a command's flags.
 package main
 
@@ -78,7 +80,10 @@ func usageError(msg string) error { return callError{msg} }
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := loadEnvFile()
+	if err == nil {
+		err = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}
 	switch {
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(os.Stderr, "sagactl: %v\n\n%s", err, usage())
