@@ -16,10 +16,19 @@ var buildInfo = promauto.NewGaugeVec(prometheus.GaugeOpts{
 	Help: "Always 1: the service's name, its module version, VCS revision and the Go version it was built with.",
 }, []string{"service", "version", "revision", "go_version"})
 
+// linkedRevision is the VCS revision for builds Go does not stamp with
+// one (workspace builds, and sources without .git, as in the image):
+// make build sets it (-ldflags -X
+// github.com/purchase-saga/messaging/service.linkedRevision=…).
+var linkedRevision string
+
 // setBuildInfo sets saga_build_info for service from the binary's build
 // information.
 func setBuildInfo(service string) {
 	version, revision := "unknown", "unknown"
+	if linkedRevision != "" {
+		revision = linkedRevision
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" {
 			version = bi.Main.Version
