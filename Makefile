@@ -3,13 +3,15 @@ GO          ?= go
 BIN         := bin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 COMMANDS    := ./order-service ./stock-service ./payment-service ./messaging/cmd/sagactl ./messaging/cmd/devbroker
+# Workspace builds carry no VCS stamp: saga_build_info's revision comes from here.
+REVISION    := $(shell r=$$(git rev-parse --short=12 HEAD 2>/dev/null) && { git diff --quiet HEAD && echo $$r || echo $$r-modified; })
 
 .PHONY: build test test-short lint run bench tidy
 
 ## build: the three services, sagactl and devbroker into bin/
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ $(COMMANDS)
+	$(GO) build -ldflags '-X github.com/purchase-saga/messaging/service.linkedRevision=$(REVISION)' -o $(BIN)/ $(COMMANDS)
 
 ## test: every module's tests against real PostgreSQL and a real broker
 test:

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/messaging/postgres"
 )
 
@@ -43,6 +44,33 @@ const (
 	OutcomePoison  = "poison"
 	OutcomeFailed  = "failed"
 )
+
+// conflictCodes are the SQLSTATEs saga_consumer_conflicts_total counts
+// (postgres.IsConflict): deadlock and serialization failure.
+var conflictCodes = []string{"40P01", "40001"}
+
+// RegisterTopics creates every labelled series of the consumer metrics
+// for topics at zero, so that a topic shows (and a rate over it starts)
+// before its first message, retry or dead letter. The services call it
+// for the topics they consume (service.Consume).
+func RegisterTopics(topics ...string) {
+	for _, t := range topics {
+		consumed.WithLabelValues(t)
+		duplicates.WithLabelValues(t)
+		retries.WithLabelValues(t)
+		for _, o := range []string{OutcomeApplied, OutcomePoison, OutcomeFailed} {
+			handled.WithLabelValues(t, o)
+		}
+		for _, code := range conflictCodes {
+			conflicts.WithLabelValues(t, code)
+		}
+		// A rejection goes out through the outbox, not as a dead letter of
+		// the consumer's: only these two reasons are counted here.
+		for _, r := range []string{dlt.ReasonError, dlt.ReasonPoison} {
+			deadLettered.WithLabelValues(t, r)
+		}
+	}
+}
 
 // Metrics counts next's calls in saga_consumer_handled_total by topic and
 // outcome. An applied message is counted once its transaction commits

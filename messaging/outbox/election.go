@@ -32,6 +32,10 @@ func (r *Relay) lead(ctx context.Context, log *slog.Logger) (led bool, err error
 	}
 	log.Info("relay is leader")
 	defer log.Info("relay stepped down")
+	if r.cfg.OnLeader != nil {
+		r.cfg.OnLeader(true)
+		defer r.cfg.OnLeader(false)
+	}
 	r.failures = 0 // a new lead starts with a fresh backoff
 	l := &lease{conn: conn, d: r.cfg.Lease}
 	if err := l.exec(ctx, "LISTEN "+Channel); err != nil {

@@ -45,6 +45,9 @@ type RelayConfig struct {
 	// OnSetAside, when set, is told how many rows were set aside because
 	// the broker refuses them for good.
 	OnSetAside func(n int)
+	// OnLeader, when set, is told true when this relay wins the lock and
+	// false when it steps down (its connection lost, or Run ending).
+	OnLeader func(leads bool)
 	// MaxMessageBytes bounds one message (key, value and headers); a
 	// larger row is set aside without being sent. Default
 	// broker.MaxBatchBytes, which the services' writers allow.

@@ -56,15 +56,21 @@ func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) er
 		DatabaseURL: s.Config.DatabaseURL, Publisher: relayWriter, Logger: s.Log, Lease: relayLease,
 		OnPublished: func(n int) { relayed.Add(float64(n)) },
 		OnSetAside:  func(n int) { setAside.Add(float64(n)) },
+		OnLeader:    s.leads.Store,
 	})
 	if err != nil {
 		return err
 	}
 	s.relay = supervise("outbox relay", relay)
-	collector := outboxCollector{pool: s.Pool}
-	if err := prometheus.Register(collector); err != nil {
-		s.Log.Warn("outbox metrics not registered", "err", err) // a second service in one process
-	} else {
+	offsets := &offsetsPoller{brokers: s.Config.KafkaBrokers, groups: s.groups, deadLetters: s.deadLetters, log: s.Log}
+	for _, collector := range []prometheus.Collector{
+		outboxCollector{pool: s.Pool},
+		instanceCollector{leads: &s.leads, pool: s.Pool, broker: offsets},
+	} {
+		if err := prometheus.Register(collector); err != nil {
+			s.Log.Warn("service metrics not registered", "err", err) // a second service in one process
+			continue
+		}
 		// A stopped service's pool is closed: a collector left behind would
 		// fail every later scrape of the process (tests run many services).
 		defer prometheus.Unregister(collector)
@@ -80,6 +86,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) er
 	for _, c := range s.consumers {
 		c.start(workCtx, &work, s.Log)
 	}
+	work.Go(func() { offsets.run(workCtx, s.offsetsInterval()) })
 	for _, w := range s.workers {
 		work.Go(func() {
 			if err := w(workCtx); err != nil {
@@ -175,7 +182,20 @@ func (s *Service) routes(app http.Handler) http.Handler {
 	if app != nil {
 		mux.Handle("/", app)
 	}
-	return trace.Middleware(problem.Routed(mux))
+	registerRoutes(append(routePatterns(app), "GET /healthz", "GET /readyz", "GET /metrics")...)
+	return trace.Middleware(instrumentHTTP(problem.Routed(mux)))
+}
+
+// routePatterns are the routes of app for the HTTP metrics: its patterns
+// when it is a Mux, else the one that hands it every request.
+func routePatterns(app http.Handler) []string {
+	if m, ok := app.(interface{ Patterns() []string }); ok {
+		return m.Patterns()
+	}
+	if app != nil {
+		return []string{"/"}
+	}
+	return nil
 }
 
 func (s *Service) ready(w http.ResponseWriter, r *http.Request) {
@@ -207,6 +227,13 @@ func (s *Service) ready(w http.ResponseWriter, r *http.Request) {
 		fail("consumers", err)
 	}
 	httpjson.JSON(w, status, checks)
+}
+
+func (s *Service) offsetsInterval() time.Duration {
+	if s.offsetsEvery > 0 {
+		return s.offsetsEvery
+	}
+	return offsetsEvery
 }
 
 func (s *Service) stall() time.Duration {

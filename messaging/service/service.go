@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +43,15 @@ type Service struct {
 	// stallAfter overrides how long the relay or a consumer may keep
 	// failing before /readyz says so; tests shorten it.
 	stallAfter time.Duration
+	// groups are the topics of each consumer group, and deadLetters the
+	// dead-letter topics the consumers write: their lag and depth are
+	// metrics (see offsetsPoller).
+	groups      map[string][]string
+	deadLetters []string
+	// leads says whether this instance's relay holds the relay lock.
+	leads atomic.Bool
+	// offsetsEvery overrides offsetsEvery; tests shorten it.
+	offsetsEvery time.Duration
 }
 
 // startTimeout bounds how long Start waits for the database and broker.
@@ -64,6 +75,7 @@ func Start(ctx context.Context, name string, cfg Config, topics Topics, log *slo
 		pool.Close()
 		return nil, err
 	}
+	setBuildInfo(name)
 	return &Service{
 		Name: name, Config: cfg, Log: log, Pool: pool,
 		Writer: broker.NewWriter(cfg.KafkaBrokers, log),
@@ -144,7 +156,28 @@ func (s *Service) Consume(sub Subscription) error {
 		return err
 	}
 	s.consumers = append(s.consumers, supervise(consumerName(group, sub.Topics), c))
+	s.watch(group, sub.Topics, sub.DeadLetterTopic)
 	return nil
+}
+
+// watch pre-registers the consumer metrics of topics and records the
+// group's topics and their dead-letter topics for the lag and depth
+// metrics.
+func (s *Service) watch(group string, topics []string, deadLetterTopic func(string) string) {
+	consumer.RegisterTopics(topics...)
+	if s.groups == nil {
+		s.groups = map[string][]string{}
+	}
+	s.groups[group] = append(s.groups[group], topics...)
+	for _, t := range topics {
+		d := t + ".dlt" // the consumer's default
+		if deadLetterTopic != nil {
+			d = deadLetterTopic(t)
+		}
+		if !slices.Contains(s.deadLetters, d) {
+			s.deadLetters = append(s.deadLetters, d)
+		}
+	}
 }
 
 // consumerName names a consumer in /readyz and the logs, by its topics

@@ -94,6 +94,9 @@ type Controller struct {
 // New returns a controller that counts the sagas in flight with count.
 func New(cfg Config, count Counter) *Controller {
 	cfg.setDefaults()
+	// The gauges show the limit it starts from, not 0 until it first adjusts.
+	limitGauge.Set(float64(cfg.InitialLimit))
+	targetGauge.Set(cfg.Target.Seconds())
 	return &Controller{cfg: cfg, count: count, limit: float64(cfg.InitialLimit)}
 }
 
@@ -156,6 +159,7 @@ func (c *Controller) update(f InFlight) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.inFlight, c.admitted = f, 0
+	inFlightGauge.Set(float64(f.Count)) // every count, idle or not
 	latency, ok := median(c.samples)
 	c.samples = c.samples[:0]
 	switch {
@@ -174,7 +178,6 @@ func (c *Controller) update(f InFlight) {
 	}
 	c.limit = min(max(c.limit, float64(c.cfg.MinLimit)), float64(c.cfg.MaxLimit))
 	limitGauge.Set(c.limit)
-	inFlightGauge.Set(float64(f.Count))
 	latencyGauge.Set(c.latency.Seconds())
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/purchase-saga/messaging/httpjson"
 	"github.com/purchase-saga/messaging/problem"
+	"github.com/purchase-saga/messaging/service"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/internal/saga"
@@ -33,7 +34,7 @@ type API struct {
 
 // Handler returns the routes.
 func (a *API) Handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := service.NewMux()
 	mux.HandleFunc("POST /orders", a.place)
 	mux.HandleFunc("GET /orders/{id}", a.get)
 	mux.HandleFunc("GET /orders", a.list)

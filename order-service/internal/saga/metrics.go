@@ -1,6 +1,7 @@
 package saga
 
 import (
+	"context"
 	"slices"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/purchase-saga/contract/paymentmsg"
 	"github.com/purchase-saga/contract/stockmsg"
 	"github.com/purchase-saga/messaging/dlt"
+	mpostgres "github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/order-service/internal/order"
 )
 
@@ -30,6 +32,14 @@ var (
 		Name: "saga_orders_ended_total",
 		Help: "Orders that became terminal, by status and class of failure reason (a known business reason, timeout, error, poison or other).",
 	}, []string{"status", "reason"})
+	compensationsSent = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "saga_compensations_sent_total",
+		Help: "Compensations sent (stock.release, payment.refund), by step, counted once their transaction committed: a step that succeeded for an order that failed.",
+	}, []string{"step"})
+	compensationsDone = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "saga_compensations_done_total",
+		Help: "Compensations their participant acknowledged (stock.released, payment.refunded), by step: the step became COMPENSATED. Sent minus done is what is still being compensated.",
+	}, []string{"step"})
 	sagaSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
 		Name:    "saga_order_duration_seconds",
 		Help:    "Time from placing an order to its terminal state.",
@@ -52,6 +62,26 @@ func init() {
 	ended.WithLabelValues(string(order.Completed), "")
 	for _, r := range reasonClasses {
 		ended.WithLabelValues(string(order.Failed), r)
+	}
+	for _, step := range defaultSteps.Names() {
+		compensationsSent.WithLabelValues(string(step))
+		compensationsDone.WithLabelValues(string(step))
+	}
+}
+
+// countSent counts the compensations of steps once ctx's transaction
+// commits.
+func countSent(ctx context.Context, steps []order.StepName) {
+	for _, step := range steps {
+		mpostgres.AfterCommit(ctx, compensationsSent.WithLabelValues(string(step)).Inc)
+	}
+}
+
+// countDone counts, once ctx's transaction commits, the compensation
+// reply acknowledged when d shows it changed its step (not a duplicate).
+func countDone(ctx context.Context, reply order.Reply, d order.Decision) {
+	if d.Changed && reply.Outcome == order.Compensated {
+		mpostgres.AfterCommit(ctx, compensationsDone.WithLabelValues(string(reply.Step)).Inc)
 	}
 }
 

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purchase-saga/contract/paymentmsg"
+	"github.com/purchase-saga/contract/stockmsg"
+	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/servicetest"
 
 	"github.com/purchase-saga/order-service/internal/saga"
@@ -94,5 +97,54 @@ func TestInFlightCountsPendingOrders(t *testing.T) {
 	f, err := s.InFlight(ctx)
 	if err != nil || f.Count != 3 || f.OldestAge < 50*time.Millisecond || f.OldestAge > 10*time.Second {
 		t.Errorf("InFlight = %+v, %v; want 3 orders, the oldest about 50ms old", f, err)
+	}
+}
+
+// compensations reads saga_compensations_{sent,done}_total of step,
+// failing the test when a series is missing (they are created with the
+// package) or has no help text.
+func compensations(t *testing.T, step string) (sent, done float64) {
+	t.Helper()
+	for name, v := range map[string]*float64{"saga_compensations_sent_total": &sent, "saga_compensations_done_total": &done} {
+		s, ok := servicetest.Metric(t, name, map[string]string{"step": step})
+		if !ok || s.Help == "" {
+			t.Fatalf("%s{step=%q}: present %v, help %q", name, step, ok, s.Help)
+		}
+		*v = s.Value
+	}
+	return sent, done
+}
+
+// A compensation counts once when it is sent and once when its
+// participant acknowledges it; a duplicate acknowledgement counts nothing.
+func TestCompensationsCountSentAndDone(t *testing.T) {
+	s, _ := newSaga(t, time.Minute)
+	o, _, err := s.Place(context.Background(), saga.PlaceRequest{CustomerID: "c1", Lines: []saga.LineRequest{{ItemID: "book", Quantity: 1}}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, done := compensations(t, "stock")
+	paymentSent, _ := compensations(t, "payment")
+	for _, r := range []struct{ topic, typ string }{
+		{topic.StockSuccess, stockmsg.TypeReserved},
+		{topic.PaymentDLT, paymentmsg.TypeRejected},
+	} {
+		if err := reply(t, s, r.topic, r.typ, o.ID, map[string]string{"order_id": o.ID, "reason": "insufficient_funds"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if gotSent, gotDone := compensations(t, "stock"); gotSent != sent+1 || gotDone != done {
+		t.Errorf("stock compensations sent %v, done %v after the payment's refusal; want %v and %v", gotSent, gotDone, sent+1, done)
+	}
+	for range 2 { // the second a duplicate
+		if err := reply(t, s, topic.StockSuccess, stockmsg.TypeReleased, o.ID, stockmsg.Released{OrderID: o.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if gotSent, gotDone := compensations(t, "stock"); gotSent != sent+1 || gotDone != done+1 {
+		t.Errorf("stock compensations sent %v, done %v after the release (twice); want %v and %v", gotSent, gotDone, sent+1, done+1)
+	}
+	if got, _ := compensations(t, "payment"); got != paymentSent {
+		t.Errorf("payment compensations sent moved by %v; nothing was charged", got-paymentSent)
 	}
 }

@@ -77,6 +77,7 @@ func (s *Saga) applyReply(ctx context.Context, tx *postgres.Tx, d consumer.Deliv
 		// A step this order was not placed with.
 		return consumer.Poison(err)
 	}
+	countDone(ctx, reply, decision)
 	return s.save(ctx, tx, o, decision)
 }
 

@@ -96,6 +96,7 @@ func (s *Saga) save(ctx context.Context, tx *postgres.Tx, o order.Order, d order
 		}
 		records = append(records, r)
 	}
+	countSent(ctx, d.Compensate)
 	if d.Ended {
 		r, err := lifecycle(o)
 		if err != nil {

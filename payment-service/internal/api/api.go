@@ -12,6 +12,7 @@ import (
 
 	"github.com/purchase-saga/messaging/bearer"
 	"github.com/purchase-saga/messaging/problem"
+	"github.com/purchase-saga/messaging/service"
 
 	"github.com/purchase-saga/payment-service/internal/payment"
 	"github.com/purchase-saga/payment-service/internal/postgres"
@@ -35,7 +36,7 @@ func New(pool *pgxpool.Pool, currency, adminToken string, log *slog.Logger) *API
 
 // Handler routes the API's endpoints.
 func (a *API) Handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := service.NewMux()
 	mux.Handle("PUT /accounts/{id}", a.admin(a.putAccount))
 	mux.Handle("POST /accounts/{id}/deposits", a.admin(a.deposit))
 	mux.HandleFunc("GET /accounts/{id}", a.getAccount)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/purchase-saga/messaging/bearer"
 	"github.com/purchase-saga/messaging/problem"
+	"github.com/purchase-saga/messaging/service"
 
 	"github.com/purchase-saga/stock-service/internal/postgres"
 	"github.com/purchase-saga/stock-service/internal/stock"
@@ -36,7 +37,7 @@ func New(pool *pgxpool.Pool, currency, adminToken string, log *slog.Logger) *API
 
 // Handler routes the API's endpoints.
 func (a *API) Handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := service.NewMux()
 	mux.Handle("PUT /items/{id}", a.admin(a.putItem))
 	mux.Handle("POST /items/{id}/restock", a.admin(a.restock))
 	mux.HandleFunc("GET /items/{id}", a.getItem)
