@@ -1,8 +1,11 @@
 # One image recipe for the three services: build with the service's package
 # as SERVICE, from the repository root (go.work spans every module):
-#   docker build --build-arg SERVICE=stock-service --build-arg PORT=8081 .
+#   docker build --build-arg SERVICE=stock-service --build-arg PORT=8081 \
+#     --build-arg REVISION=$(git rev-parse --short=12 HEAD) .
+# (.git stays out of the context: REVISION is what saga_build_info says.)
 FROM golang:1.26-alpine AS build
 ARG SERVICE=order-service
+ARG REVISION=unknown
 WORKDIR /src
 # Module files first so the dependency layer is cached across source edits.
 # The go.su[m] globs copy a go.sum only where one exists.
@@ -20,7 +23,9 @@ RUN for m in contract messaging messaging/cmd/sagactl migrations order-service s
       (cd "$m" && GOWORK=off go mod download) || exit 1; \
     done
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/service "./$SERVICE" && \
+RUN CGO_ENABLED=0 go build -trimpath \
+      -ldflags="-s -w -X github.com/purchase-saga/messaging/service.linkedRevision=$REVISION" \
+      -o /out/service "./$SERVICE" && \
     CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/sagactl ./messaging/cmd/sagactl
 
 # A small final image: Alpine (for wget in the health check), one static
