@@ -175,7 +175,7 @@ func (s *Service) routes(app http.Handler) http.Handler {
 	if app != nil {
 		mux.Handle("/", app)
 	}
-	return trace.Middleware(problem.Routed(mux))
+	return trace.HTTP(problem.Routed(mux), s.Log)
 }
 
 func (s *Service) ready(w http.ResponseWriter, r *http.Request) {

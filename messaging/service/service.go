@@ -19,6 +19,7 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/retry"
+	"github.com/purchase-saga/messaging/trace"
 )
 
 // Service holds a started service's shared resources and the background
@@ -52,6 +53,7 @@ const startTimeout = 2 * time.Minute
 func Start(ctx context.Context, name string, cfg Config, topics Topics, log *slog.Logger, migrate func(context.Context, *sql.DB) error) (*Service, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
+	log = trace.WithLog(log)
 	pool, err := OpenDatabase(ctx, cfg, log, migrate)
 	if err != nil {
 		return nil, err
@@ -166,9 +168,11 @@ func (s *Service) Every(spec string, job func(context.Context)) error {
 	return err
 }
 
-// NewLogger returns the JSON logger every service uses.
+// NewLogger returns the JSON logger every service uses: a line logged
+// with a context carries its trace_id, span_id and saga_id (trace.LogHandler).
 func NewLogger(name string, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("service", name)
+	h := slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+	return slog.New(trace.LogHandler(h)).With("service", name)
 }
 
 // newCron returns a cron whose jobs never overlap themselves (a slow sweep
