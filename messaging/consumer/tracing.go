@@ -21,9 +21,16 @@ import (
 // of its messages in its own span, each in the trace of its own message;
 // the spans end when the handler returns, before the batch commits.
 // Every consumer runs its handler inside it.
+//
+// Until a provider that records is installed (trace.Recording), a message
+// with a valid traceparent is applied in that span itself, with no span
+// of its own: one that would not be recorded only costs its ids.
 func Tracing(next Handler) Handler {
 	return func(ctx context.Context, tx pgx.Tx, d Delivery) error {
 		ctx = trace.Extract(ctx, d.Headers[envelope.HeaderTraceparent])
+		if !trace.Recording() && oteltrace.SpanContextFromContext(ctx).IsValid() {
+			return next(trace.WithSaga(ctx, d.Message.SagaID), tx, d)
+		}
 		ctx, span := trace.Start(ctx, "process", oteltrace.WithSpanKind(oteltrace.SpanKindConsumer))
 		defer span.End()
 		if span.IsRecording() {

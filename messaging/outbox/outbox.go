@@ -199,7 +199,14 @@ func Stamp(ctx context.Context, records []Record) {
 // writeSpan records the "outbox write" span of records, a child of ctx's
 // span, and returns its traceparent. The span ends at once: the rows are
 // inserted in the caller's transaction, now or just before its commit.
+// Until a provider that records is installed, the rows carry ctx's own
+// span when it has one, and no span is started: it would only cost ids.
 func writeSpan(ctx context.Context, records []Record) string {
+	if !trace.Recording() {
+		if tp := trace.Traceparent(ctx); tp != "" {
+			return tp
+		}
+	}
 	ctx, span := trace.Start(ctx, "outbox write")
 	if span.IsRecording() {
 		topics := make([]string, len(records))

@@ -102,7 +102,7 @@ func SetupTelemetry(ctx context.Context, name string, cfg Telemetry, log *slog.L
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), telemetryFlush)
 		defer cancel()
-		trace.SetProvider(sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample())))
+		trace.Reset()
 		if err := tp.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			log.Warn("telemetry shutdown: spans may be lost", "err", err)
 		}

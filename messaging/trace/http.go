@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
+	oteltrace "go.opentelemetry.io/otel/trace"
 )
 
 // HTTP serves h with a server span per request (otelhttp), a child of the
@@ -16,14 +18,34 @@ import (
 // none did. Each request's context gets a saga box (WithSaga). When log
 // is enabled at debug, each request is logged once answered with its
 // method, route, status and duration; otherwise nothing is added.
+//
+// Built while no provider that records is installed (Recording), it
+// starts the request's span itself, unrecorded, for its ids alone:
+// otelhttp computes its attributes and metrics whether or not anything
+// records them, several times what the span costs.
 func HTTP(h http.Handler, log *slog.Logger) http.Handler {
 	if log != nil && log.Enabled(context.Background(), slog.LevelDebug) {
 		h = logRequests(h, log)
+	}
+	if !Recording() {
+		return unrecorded(h)
 	}
 	traced := otelhttp.NewHandler(h, "http", otelhttp.WithTracerProvider(Provider()),
 		otelhttp.WithPropagators(Propagator), otelhttp.WithSpanNameFormatter(routeName))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		traced.ServeHTTP(w, r.WithContext(withSagaBox(r.Context())))
+	})
+}
+
+// unrecorded serves h under a span that is not recorded: the request's
+// trace continued, or a new one, so that its messages and log lines carry
+// a trace id.
+func unrecorded(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := Tracer().Start(ctx, "http", oteltrace.WithSpanKind(oteltrace.SpanKindServer))
+		defer span.End()
+		h.ServeHTTP(w, r.WithContext(withSagaBox(ctx)))
 	})
 }
 

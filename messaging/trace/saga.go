@@ -34,9 +34,7 @@ func WithSaga(ctx context.Context, id string) context.Context {
 		b.id.Store(&id)
 		return ctx
 	}
-	b := &sagaBox{}
-	b.id.Store(&id)
-	return context.WithValue(ctx, sagaKey{}, b)
+	return context.WithValue(ctx, sagaKey{}, id)
 }
 
 // withSagaBox returns ctx with an empty saga box, for WithSaga to fill.
@@ -46,8 +44,11 @@ func withSagaBox(ctx context.Context) context.Context {
 
 // SagaID returns the saga id ctx's work is about, "" when none is known.
 func SagaID(ctx context.Context) string {
-	if b, ok := ctx.Value(sagaKey{}).(*sagaBox); ok {
-		if id := b.id.Load(); id != nil {
+	switch v := ctx.Value(sagaKey{}).(type) {
+	case string:
+		return v
+	case *sagaBox:
+		if id := v.id.Load(); id != nil {
 			return *id
 		}
 	}

@@ -32,24 +32,36 @@ const Header = "traceparent"
 var Propagator propagation.TextMapPropagator = propagation.TraceContext{}
 
 type installed struct {
-	provider oteltrace.TracerProvider
-	tracer   oteltrace.Tracer
+	provider  oteltrace.TracerProvider
+	tracer    oteltrace.Tracer
+	recording bool
 }
 
 var current atomic.Pointer[installed]
 
-func init() {
-	SetProvider(sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample())))
-}
+// unsampled is the provider in place until another is installed: it
+// samples nothing, so its spans are never recorded, but it gives them ids.
+var unsampled = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+
+func init() { Reset() }
 
 // SetProvider makes tp the provider of the system's spans (and the
 // OpenTelemetry global one, with the W3C propagator). Code that starts
 // spans reads it at each span; the HTTP middleware when it is built.
 func SetProvider(tp oteltrace.TracerProvider) {
-	current.Store(&installed{provider: tp, tracer: tp.Tracer(ScopeName)})
+	current.Store(&installed{provider: tp, tracer: tp.Tracer(ScopeName), recording: tp != unsampled})
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(Propagator)
 }
+
+// Reset puts back the provider that samples nothing.
+func Reset() { SetProvider(unsampled) }
+
+// Recording reports whether the installed provider may record spans:
+// false until one is installed. Spans whose only use would be new ids (a
+// consumer's, an outbox write's) are then not started at all: a message
+// continues the span it came with, and the hot path pays for no span.
+func Recording() bool { return current.Load().recording }
 
 // Provider returns the installed provider.
 func Provider() oteltrace.TracerProvider { return current.Load().provider }

@@ -104,6 +104,28 @@ func TestHTTPNamesTheSpanByRouteAndLogsTheRequest(t *testing.T) {
 	}
 }
 
+func TestHTTPWithoutAProviderStillCarriesTheRequestTrace(t *testing.T) {
+	var got, saga string
+	h := trace.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got = trace.Traceparent(r.Context())
+		trace.WithSaga(r.Context(), "o-2")
+		saga = trace.SagaID(r.Context())
+	}))
+	r := httptest.NewRequest("POST", "/", nil)
+	r.Header.Set("traceparent", incoming)
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if !strings.HasPrefix(got, "00-4bf92f3577b34da6a3ce929d0e0e4736-") || got == incoming {
+		t.Errorf("traceparent %q, want a new span of the request's trace", got)
+	}
+	if saga != "o-2" {
+		t.Errorf("saga %q, want the one the handler named", saga)
+	}
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/", nil))
+	if len(got) != 55 || strings.Contains(got, "4bf92f3577b34da6a3ce929d0e0e4736") {
+		t.Errorf("a request without a trace gave %q, want a new one", got)
+	}
+}
+
 func TestHTTPLogsNothingAboveDebug(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(trace.LogHandler(slog.NewJSONHandler(&logs, nil)))
@@ -143,5 +165,20 @@ func BenchmarkConsumedMessage(b *testing.B) {
 		ctx, span := trace.Start(trace.Extract(context.Background(), incoming), "process")
 		_ = trace.WithSaga(ctx, "o-1")
 		span.End()
+	}
+}
+
+// BenchmarkHTTP is what a request's span costs with no exporter, the
+// handler doing nothing.
+func BenchmarkHTTP(b *testing.B) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /orders/{id}", func(http.ResponseWriter, *http.Request) {})
+	h := trace.HTTP(mux, slog.New(slog.DiscardHandler))
+	r := httptest.NewRequest("GET", "/orders/o-1", nil)
+	r.Header.Set("traceparent", incoming)
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, r)
 	}
 }
