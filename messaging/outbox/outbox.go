@@ -46,9 +46,10 @@ type Record struct {
 // Write takes WriterLock, inserts records into tx in one statement and
 // notifies the relay when tx commits. Each call is an "outbox write" span,
 // a child of ctx's span, whose traceparent the rows keep (unless a record
-// has one, see Stamp): the relay and the consumers continue it. Without hooks (below) the lock is held from here to
-// the end of tx, and later outbox writers of the database wait for it:
-// write last, just before the commit, and keep the transaction short.
+// has one, see Stamp): the relay and the consumers continue it. Without
+// hooks (below) the lock is held from here to the end of tx, and later
+// outbox writers of the database wait for it: write last, just before the
+// commit, and keep the transaction short.
 //
 // In a transaction whose context carries postgres.TxHooks (a consumer's
 // batch, say), Write keeps the records and inserts them, with every other

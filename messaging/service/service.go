@@ -49,7 +49,9 @@ const startTimeout = 2 * time.Minute
 
 // Start connects to the database, applies migrate, creates topics and
 // opens the writer, waiting up to two minutes for the database
-// and the broker to come up.
+// and the broker to come up. The service logs on log, its lines written with a
+// request's or a message's context carrying their trace and saga ids
+// (trace.WithLog).
 func Start(ctx context.Context, name string, cfg Config, topics Topics, log *slog.Logger, migrate func(context.Context, *sql.DB) error) (*Service, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
