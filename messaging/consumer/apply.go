@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -35,6 +36,12 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	// when the configured Lock takes it (postgres.TakePrelude), alone
 	// otherwise; Lock therefore locks for every message, duplicates too.
 	hctx, hooks := postgres.WithTxHooks(ctx)
+	debug := c.log.Enabled(ctx, slog.LevelDebug)
+	var duplicate []bool
+	if debug {
+		hctx = withLogger(hctx, c.log)
+		duplicate = make([]bool, len(ds))
+	}
 	var fresh map[uuid.UUID]bool
 	postgres.SetPrelude(hctx, func(b *pgx.Batch) func(pgx.BatchResults) error {
 		claimed, read := inbox.QueueClaim(b, ids, topics)
@@ -50,6 +57,9 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 	for i, d := range ds {
 		if !fresh[d.Message.ID] {
 			postgres.AfterCommit(hctx, duplicates.WithLabelValues(d.Topic).Inc) // counted if this attempt commits
+			if debug {
+				duplicate[i] = true
+			}
 			continue
 		}
 		delete(fresh, d.Message.ID) // a second copy in the same batch is a duplicate too
@@ -67,7 +77,22 @@ func (c *Consumer) apply(ctx context.Context, ds []Delivery) (err error) {
 		return fmt.Errorf("commit: %w", err)
 	}
 	hooks.Committed()
+	if debug {
+		c.logApplied(ctx, ds, duplicate)
+	}
 	return nil
+}
+
+// logApplied says at debug what became of each message of a committed
+// batch: applied, or skipped as a duplicate the inbox had seen.
+func (c *Consumer) logApplied(ctx context.Context, ds []Delivery, duplicate []bool) {
+	for i, d := range ds {
+		msg := "message applied"
+		if duplicate[i] {
+			msg = "message skipped: duplicate"
+		}
+		c.logFor(d).DebugContext(ctx, msg, "type", d.Message.Type, "batch", len(ds))
+	}
 }
 
 // lock runs the configured Lock over the messages of ds.

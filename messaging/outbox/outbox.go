@@ -18,6 +18,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/postgres"
@@ -37,15 +38,18 @@ type Record struct {
 	Topic   string
 	Key     string
 	Message envelope.Message
-	// Headers are added to message-id, type and traceparent, which Write sets.
+	// Headers are added to message-id, type and traceparent, which Write
+	// sets; a traceparent set here (see Stamp) is kept.
 	Headers map[string]string
 }
 
 // Write takes WriterLock, inserts records into tx in one statement and
-// notifies the relay when tx commits. The traceparent header continues the
-// trace carried by ctx. Without hooks (below) the lock is held from here to
-// the end of tx, and later outbox writers of the database wait for it:
-// write last, just before the commit, and keep the transaction short.
+// notifies the relay when tx commits. Each call is an "outbox write" span,
+// a child of ctx's span, whose traceparent the rows keep (unless a record
+// has one, see Stamp): the relay and the consumers continue it. Without
+// hooks (below) the lock is held from here to the end of tx, and later
+// outbox writers of the database wait for it: write last, just before the
+// commit, and keep the transaction short.
 //
 // In a transaction whose context carries postgres.TxHooks (a consumer's
 // batch, say), Write keeps the records and inserts them, with every other
@@ -91,15 +95,19 @@ type rows struct {
 func encode(ctx context.Context, records []Record) (rows, error) {
 	n := len(records)
 	rs := rows{topics: make([]string, n), keys: make([]string, n), values: make([][]byte, n), headers: make([]string, n)}
+	traceparent := ""
 	for i, r := range records {
 		value, err := r.Message.Encode()
 		if err != nil {
 			return rows{}, fmt.Errorf("outbox: encode %s: %w", r.Message.Type, err)
 		}
+		if traceparent == "" && r.Headers[envelope.HeaderTraceparent] == "" {
+			traceparent = writeSpan(ctx, records)
+		}
 		hs := map[string]string{
 			envelope.HeaderMessageID:   r.Message.ID.String(),
 			envelope.HeaderType:        r.Message.Type,
-			envelope.HeaderTraceparent: trace.Header(ctx),
+			envelope.HeaderTraceparent: traceparent,
 		}
 		for k, v := range r.Headers {
 			hs[k] = v
@@ -169,6 +177,48 @@ func writeBehind(ctx context.Context, tx pgx.Tx, rs rows) bool {
 	}
 	pending.append(rs)
 	return true
+}
+
+// Stamp gives records the traceparent of an "outbox write" span, a child
+// of ctx's span, for a caller that writes them later under another
+// context: a group commit writes the orders of many requests in its
+// leader's transaction, each order's messages in the trace of its own
+// request. Write keeps a traceparent it finds on a record.
+func Stamp(ctx context.Context, records []Record) {
+	if len(records) == 0 {
+		return
+	}
+	traceparent := writeSpan(ctx, records)
+	for i := range records {
+		if records[i].Headers == nil {
+			records[i].Headers = make(map[string]string, 1)
+		}
+		records[i].Headers[envelope.HeaderTraceparent] = traceparent
+	}
+}
+
+// writeSpan records the "outbox write" span of records, a child of ctx's
+// span, and returns its traceparent. The span ends at once: the rows are
+// inserted in the caller's transaction, now or just before its commit.
+// Until a provider that records is installed, the rows carry ctx's own
+// span when it has one, and no span is started: it would only cost ids.
+func writeSpan(ctx context.Context, records []Record) string {
+	if !trace.Recording() {
+		if tp := trace.Traceparent(ctx); tp != "" {
+			return tp
+		}
+	}
+	ctx, span := trace.Start(ctx, "outbox write")
+	if span.IsRecording() {
+		topics := make([]string, len(records))
+		for i, r := range records {
+			topics[i] = r.Topic
+		}
+		span.SetAttributes(attribute.Int("messaging.batch.message_count", len(records)),
+			attribute.StringSlice("messaging.destination.names", topics))
+	}
+	span.End()
+	return trace.Traceparent(ctx)
 }
 
 // NewRecord builds the record of a new message of type typ about saga

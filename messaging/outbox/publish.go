@@ -41,7 +41,9 @@ func (r *Relay) send(ctx context.Context, l *lease, batch []row) (sent, error) {
 		}
 		msgs, ids = append(msgs, m), append(ids, rw.id)
 	}
+	spans := startPublishSpans(ctx, msgs)
 	errs, err := r.publish(ctx, l, msgs)
+	spans.end(errs, err)
 	if err != nil {
 		return out, err
 	}

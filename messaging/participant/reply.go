@@ -22,5 +22,7 @@ func (p *Participant[U, C, P]) reject(ctx context.Context, tx pgx.Tx, d consumer
 	if err != nil {
 		return err
 	}
+	consumer.Logger(ctx).DebugContext(ctx, "message rejected", "type", d.Message.Type, "message_id", d.Message.ID.String(),
+		"reason", r.Reason, "reply_topic", p.spec.Step.Rejections)
 	return outbox.Write(ctx, tx, consumer.Rejection(d, p.spec.Step.Rejections, p.spec.Service, r.Reason, m))
 }

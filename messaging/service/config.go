@@ -40,6 +40,8 @@ type Config struct {
 	PprofAddr string `env:"PPROF_ADDR"`
 	// HTTPConfig holds the HTTP server's timeouts and header limit.
 	HTTPConfig
+	// Telemetry says where traces are exported, if anywhere.
+	Telemetry
 }
 
 // Validate reports values that are present but unusable.
@@ -49,6 +51,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("KAFKA_BROKERS is empty"))
 	}
 	if _, err := c.Level(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Telemetry.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.KafkaCommitInterval < 0 {

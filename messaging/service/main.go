@@ -114,6 +114,11 @@ func run[C any](ctx context.Context, spec Spec[C], args []string, stdout io.Writ
 	case len(args) > 0:
 		return fmt.Errorf("unknown arguments %q (the only subcommand is migrate; --help lists the environment)", args)
 	}
+	stopTelemetry, err := SetupTelemetry(ctx, spec.Name, cfg.Telemetry, log)
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
 	stopPprof, err := servePprof(cfg.PprofAddr, log)
 	if err != nil {
 		return err

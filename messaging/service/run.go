@@ -183,7 +183,7 @@ func (s *Service) routes(app http.Handler) http.Handler {
 		mux.Handle("/", app)
 	}
 	registerRoutes(append(routePatterns(app), "GET /healthz", "GET /readyz", "GET /metrics")...)
-	return trace.Middleware(instrumentHTTP(problem.Routed(mux)))
+	return trace.HTTP(instrumentHTTP(problem.Routed(mux)), s.Log)
 }
 
 // routePatterns are the routes of app for the HTTP metrics: its patterns

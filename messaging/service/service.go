@@ -21,6 +21,7 @@ import (
 	"github.com/purchase-saga/messaging/consumer"
 	"github.com/purchase-saga/messaging/postgres"
 	"github.com/purchase-saga/messaging/retry"
+	"github.com/purchase-saga/messaging/trace"
 )
 
 // Service holds a started service's shared resources and the background
@@ -59,10 +60,13 @@ const startTimeout = 2 * time.Minute
 
 // Start connects to the database, applies migrate, creates topics and
 // opens the writer, waiting up to two minutes for the database
-// and the broker to come up.
+// and the broker to come up. The service logs on log, its lines written with a
+// request's or a message's context carrying their trace and saga ids
+// (trace.WithLog).
 func Start(ctx context.Context, name string, cfg Config, topics Topics, log *slog.Logger, migrate func(context.Context, *sql.DB) error) (*Service, error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
+	log = trace.WithLog(log)
 	pool, err := OpenDatabase(ctx, cfg, log, migrate)
 	if err != nil {
 		return nil, err
@@ -199,9 +203,11 @@ func (s *Service) Every(spec string, job func(context.Context)) error {
 	return err
 }
 
-// NewLogger returns the JSON logger every service uses.
+// NewLogger returns the JSON logger every service uses: a line logged
+// with a context carries its trace_id, span_id and saga_id (trace.LogHandler).
 func NewLogger(name string, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("service", name)
+	h := slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+	return slog.New(trace.LogHandler(h)).With("service", name)
 }
 
 // newCron returns a cron whose jobs never overlap themselves (a slow sweep

@@ -1,114 +1,128 @@
-// Package trace carries a W3C traceparent through a context so that the
-// messages caused by a request or by a consumed message continue its trace.
+// Package trace is the system's OpenTelemetry tracing: the tracer provider
+// every span starts from, the W3C traceparent that carries a trace through
+// the outbox and over Kafka headers (SPEC section 4), the saga id a
+// request or a message is about, and a slog handler that writes both on
+// every log line.
+//
+// Until SetProvider installs another (service.SetupTelemetry does, from
+// the environment), spans come from a provider that samples none: they
+// are not recorded and nothing is exported, but each still has its ids,
+// so every message carries a valid traceparent and every log line a
+// trace_id, at the cost of those ids and a context.
 package trace
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/http"
-	"strings"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	oteltrace "go.opentelemetry.io/otel/trace"
 )
 
-type ctxKey struct{}
+// ScopeName names the instrumentation scope of the system's spans.
+const ScopeName = "github.com/purchase-saga/messaging"
 
-// Parent is a parsed traceparent: version 00, a 16-byte trace id and an
-// 8-byte parent span id, both hex encoded.
-type Parent struct {
-	TraceID string
-	SpanID  string
-	Flags   string
+// Header is the message header and the HTTP header that carry a trace.
+const Header = "traceparent"
+
+// Propagator is the W3C Trace Context propagator: the traceparent header
+// of HTTP requests and messages (and tracestate, when a trace has one).
+var Propagator propagation.TextMapPropagator = propagation.TraceContext{}
+
+type installed struct {
+	provider  oteltrace.TracerProvider
+	tracer    oteltrace.Tracer
+	recording bool
 }
 
-// String formats p as a traceparent header value.
-func (p Parent) String() string {
-	return "00-" + p.TraceID + "-" + p.SpanID + "-" + p.Flags
+var current atomic.Pointer[installed]
+
+// unsampled is the provider in place until another is installed: it
+// samples nothing, so its spans are never recorded, but it gives them ids.
+var unsampled = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+
+func init() { Reset() }
+
+// SetProvider makes tp the provider of the system's spans (and the
+// OpenTelemetry global one, with the W3C propagator). Code that starts
+// spans reads it at each span; the HTTP middleware when it is built.
+func SetProvider(tp oteltrace.TracerProvider) {
+	current.Store(&installed{provider: tp, tracer: tp.Tracer(ScopeName), recording: tp != unsampled})
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(Propagator)
 }
 
-// Parse reads a traceparent header value; ok is false when it is malformed.
-// It runs for every consumed message, so it reads s in place.
-func Parse(s string) (p Parent, ok bool) {
-	s = strings.TrimSpace(s)
-	// version-traceid-spanid-flags: 2, 32, 16 and 2 hex digits.
-	if len(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-' {
-		return Parent{}, false
+// Reset puts back the provider that samples nothing.
+func Reset() { SetProvider(unsampled) }
+
+// Recording reports whether the installed provider may record spans:
+// false until one is installed. Spans whose only use would be new ids (a
+// consumer's, an outbox write's) are then not started at all: a message
+// continues the span it came with, and the hot path pays for no span.
+func Recording() bool { return current.Load().recording }
+
+// Provider returns the installed provider.
+func Provider() oteltrace.TracerProvider { return current.Load().provider }
+
+// Tracer returns the system's tracer from the installed provider.
+func Tracer() oteltrace.Tracer { return current.Load().tracer }
+
+// Start starts a span named name under ctx's span (a new trace when ctx
+// has none).
+func Start(ctx context.Context, name string, opts ...oteltrace.SpanStartOption) (context.Context, oteltrace.Span) {
+	return Tracer().Start(ctx, name, opts...)
+}
+
+// Traceparent returns the traceparent header value of ctx's span, "" when
+// ctx has none.
+func Traceparent(ctx context.Context) string {
+	var c one
+	Propagator.Inject(ctx, &c)
+	return c.value
+}
+
+// Extract returns ctx with the remote span named by the traceparent value
+// s as its parent; ctx unchanged when s is empty or malformed.
+func Extract(ctx context.Context, s string) context.Context {
+	if s == "" {
+		return ctx
 	}
-	version, traceID, spanID, flags := s[:2], s[3:35], s[36:52], s[53:]
-	if !isHex(version) || !isHex(traceID) || !isHex(spanID) || !isHex(flags) || allZeros(traceID) || allZeros(spanID) {
-		return Parent{}, false
+	return Propagator.Extract(ctx, &one{value: s})
+}
+
+// Sampled reports whether the traceparent value s has its sampled flag
+// set: its trace is recorded where it came from, so a span continuing it
+// may be. A cheap test, read before starting a span per message.
+func Sampled(s string) bool {
+	// version-traceid-spanid-flags: the sampled bit is the lowest of the
+	// flags' last hex digit, odd for 1, 3, …, 9, b, d, f.
+	if len(s) != 55 {
+		return false
 	}
-	return Parent{TraceID: traceID, SpanID: spanID, Flags: flags}, true
-}
-
-// isHex reports whether s is hex digits only, of either case.
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
-		default:
-			return false
-		}
+	switch s[54] {
+	case '1', '3', '5', '7', '9', 'b', 'd', 'f', 'B', 'D', 'F':
+		return true
 	}
-	return true
+	return false
 }
 
-// allZeros reports whether s is zeros only: an invalid trace or span id.
-func allZeros(s string) bool {
-	return strings.Trim(s, "0") == ""
-}
+// one is a carrier of the traceparent alone: what a row's or a message's
+// header holds.
+type one struct{ value string }
 
-// New starts a fresh, sampled trace.
-func New() Parent {
-	return Parent{TraceID: randomHex(16), SpanID: randomHex(8), Flags: "01"}
-}
-
-// Child returns a new span in the same trace.
-func (p Parent) Child() Parent {
-	return Parent{TraceID: p.TraceID, SpanID: randomHex(8), Flags: p.Flags}
-}
-
-// WithParent returns a context carrying p.
-func WithParent(ctx context.Context, p Parent) context.Context {
-	return context.WithValue(ctx, ctxKey{}, p)
-}
-
-// FromContext returns the trace carried by ctx, if any.
-func FromContext(ctx context.Context) (Parent, bool) {
-	p, ok := ctx.Value(ctxKey{}).(Parent)
-	return p, ok
-}
-
-// Continue returns a context carrying a child of the traceparent header
-// value s, or of a new trace when s is absent or malformed.
-func Continue(ctx context.Context, s string) context.Context {
-	if p, ok := Parse(s); ok {
-		return WithParent(ctx, p.Child())
+func (c *one) Get(key string) string {
+	if key == Header {
+		return c.value
 	}
-	return WithParent(ctx, New())
+	return ""
 }
 
-// Header returns the traceparent for a message emitted under ctx: a child
-// of the context's trace, or a new trace when the context has none.
-func Header(ctx context.Context) string {
-	if p, ok := FromContext(ctx); ok {
-		return p.Child().String()
+func (c *one) Set(key, value string) {
+	if key == Header {
+		c.value = value
 	}
-	return New().String()
 }
 
-// randomHex returns n random bytes (n <= 16), hex encoded.
-func randomHex(n int) string {
-	var b [16]byte
-	_, _ = rand.Read(b[:n]) // crypto/rand.Read never fails on supported platforms
-	var out [32]byte
-	return string(hex.AppendEncode(out[:0], b[:n]))
-}
-
-// Middleware continues the trace of each request's traceparent header (or
-// starts one), so that the messages a request causes carry its trace
-// through the outbox.
-func Middleware(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(Continue(r.Context(), r.Header.Get("traceparent"))))
-	})
-}
+func (c *one) Keys() []string { return []string{Header} }

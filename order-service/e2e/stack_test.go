@@ -197,6 +197,8 @@ type options struct {
 	sagaTimeout string
 	// skip names services not to start yet.
 	skip []string
+	// env is added to every service's environment, overriding the stack's.
+	env []string
 }
 
 func newStack(t *testing.T, opt options) *stack {
@@ -225,6 +227,7 @@ func newStack(t *testing.T, opt options) *stack {
 			"ADMIN_TOKEN=" + adminToken, "CURRENCY=EUR", "LOG_LEVEL=info", "TOPIC_PARTITIONS=3",
 			"SAGA_TIMEOUT=" + opt.sagaTimeout, "KAFKA_SESSION_TIMEOUT=3s", "SHUTDOWN_TIMEOUT=10s", "MAX_ATTEMPTS=3",
 		}
+		p.env = append(p.env, opt.env...)
 		s.svcs[name] = p
 		t.Cleanup(func() {
 			p.kill()

@@ -14,6 +14,7 @@ import (
 	"github.com/purchase-saga/messaging/httpjson"
 	"github.com/purchase-saga/messaging/problem"
 	"github.com/purchase-saga/messaging/service"
+	"github.com/purchase-saga/messaging/trace"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
 	"github.com/purchase-saga/order-service/internal/saga"
@@ -67,6 +68,10 @@ func (a *API) place(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	// The rest of the request, its log line included, is about this saga.
+	ctx := trace.WithSaga(r.Context(), o.ID)
+	a.Log.DebugContext(ctx, "order placed", "created", created, "customer_id", o.CustomerID,
+		"amount_cents", o.AmountCents, "lines", len(o.Lines))
 	if wait > 0 && !o.Terminal() {
 		if o, err = a.Saga.Wait(r.Context(), a.Waiter, o, wait); err != nil {
 			a.fail(w, r, err)
@@ -92,7 +97,7 @@ func (a *API) get(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, http.StatusNotFound, "no such order: an order id is a UUID such as 01900000-0000-7000-8000-000000000000")
 		return
 	}
-	o, err := a.Saga.Get(r.Context(), a.Waiter, id, wait)
+	o, err := a.Saga.Get(trace.WithSaga(r.Context(), id), a.Waiter, id, wait)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/outbox"
-	"github.com/purchase-saga/messaging/trace"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
 )
@@ -87,12 +85,7 @@ func (s *Saga) commitOrder(ctx context.Context, o order.Order, key, hash string)
 	}
 	// The group's transaction runs on its leader's context: each order's
 	// messages keep the trace of the request that placed it.
-	for i := range records {
-		if records[i].Headers == nil {
-			records[i].Headers = map[string]string{}
-		}
-		records[i].Headers[envelope.HeaderTraceparent] = trace.Header(ctx)
-	}
+	outbox.Stamp(ctx, records)
 	pl := &placement{order: postgres.NewOrder{Order: o, IdempotencyKey: key, RequestHash: hash}, records: records}
 	return s.committer.do(ctx, s.writeGroup, pl)
 }
