@@ -3,13 +3,16 @@ package consumer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/segmentio/kafka-go"
 
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/consumer"
@@ -88,5 +91,42 @@ func TestRunReturnsAnErrorWhenItsReaderIsClosed(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run still running 10s after its reader was closed")
+	}
+}
+
+// eofOnce is a reader whose first fetch fails with io.EOF, as kafka-go's
+// does when its group join fails on a connection the broker closed (a
+// broker restarting): the reader is not closed and joins again by itself.
+type eofOnce struct {
+	*kafka.Reader
+	failed atomic.Bool
+}
+
+func (r *eofOnce) FetchMessage(ctx context.Context) (kafka.Message, error) {
+	if r.failed.CompareAndSwap(false, true) {
+		return kafka.Message{}, fmt.Errorf("group join: %w", io.EOF)
+	}
+	return r.Reader.FetchMessage(ctx)
+}
+
+// A failed group join that kafka-go reports as io.EOF does not stop the
+// consumer as a closed reader does: it fetches on and applies what comes.
+func TestRunGoesOnAfterAGroupJoinFailsWithEOF(t *testing.T) {
+	f := newFixture(t)
+	r := &eofOnce{Reader: broker.NewReader(f.broker.Addrs, group, []string{in}, broker.ReaderOptions{SessionTimeout: time.Second}, nil)}
+	c, err := consumer.New(consumer.Config{Reader: r, Pool: f.db.Pool, Handler: f.handle, DeadLetters: f.w,
+		Service: "test-service", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	m := f.message("k", 1)
+	f.send("k", m)
+	f.waitApplied(m, 10*time.Second)
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run returned %v after a failed join and a clean stop, want nil", err)
 	}
 }
