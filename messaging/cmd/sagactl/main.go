@@ -1,6 +1,6 @@
 // Command sagactl is the saga's operations tool:
 //
-//	sagactl dlt list   --topic stock.dlt [--reason error] [--key ORDER] [--since 1h|7d|RFC3339] [--limit 50] [--json]
+//	sagactl dlt list   --topic stock.dlt [--reason error] [--key ORDER] [--since 1h|7d|RFC3339] [--limit 50] [--json] [--progress]
 //	sagactl dlt replay --topic stock.dlt [same filters] [--dry-run] [--max N] [--rate 50]
 //	sagactl dlt summary
 //	sagactl topics create [--partitions 6] [--replication 1]
@@ -25,7 +25,7 @@ import (
 
 // commands are sagactl's commands: name, usage line and what it is for.
 var commands = []struct{ name, synopsis, note string }{
-	{"dlt list", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit 50] [--json]", ""},
+	{"dlt list", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit 50] [--json] [--progress]", "the newest first"},
 	{"dlt replay", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit N] [--dry-run] [--max N] [--rate 50]", ""},
 	{"dlt summary", "", "every dead-letter topic: records by reason, the newest failure"},
 	{"topics create", "[--partitions 6] [--replication 1]", ""},
@@ -113,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func runCommand(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "dlt list":
-		return dltList(ctx, args, stdout)
+		return dltList(ctx, args, stdout, stderr)
 	case "dlt replay":
 		return dltReplay(ctx, args, stdout, stderr)
 	case "dlt summary":
