@@ -3,6 +3,7 @@
 //	sagactl dlt list   --topic stock.dlt [--reason error] [--key ORDER] [--since 1h|7d|RFC3339] [--limit 50] [--json] [--progress]
 //	sagactl dlt replay --topic stock.dlt [same filters] [--dry-run] [--max N] [--rate 50]
 //	sagactl dlt summary
+//	sagactl saga show ORDER_ID [--db order=URL ...]
 //	sagactl topics create [--partitions 6] [--replication 1]
 //	sagactl outbox status [--db order=URL ...]
 //	sagactl outbox failed --db order=URL [--limit 50]
@@ -28,6 +29,7 @@ var commands = []struct{ name, synopsis, note string }{
 	{"dlt list", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit 50] [--json] [--progress]", "the newest first"},
 	{"dlt replay", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit N] [--dry-run] [--max N] [--rate 50]", ""},
 	{"dlt summary", "", "every dead-letter topic: records by reason, the newest failure"},
+	{"saga show", "ORDER_ID [--db NAME=URL ...]", "one saga's timeline: order, steps, outbox rows, records, dead letters"},
 	{"topics create", "[--partitions 6] [--replication 1]", ""},
 	{"outbox status", "[--db NAME=URL ...]", "default: ORDER_/STOCK_/PAYMENT_DATABASE_URL"},
 	{"outbox failed", "--db NAME=URL [--limit 50]", "rows set aside: the broker refuses them"},
@@ -118,6 +120,8 @@ func runCommand(ctx context.Context, cmd string, args []string, stdout, stderr i
 		return dltReplay(ctx, args, stdout, stderr)
 	case "dlt summary":
 		return dltSummary(ctx, args, stdout)
+	case "saga show":
+		return sagaShow(ctx, args, stdout)
 	case "topics create":
 		return topicsCreate(ctx, args, stdout)
 	case "outbox status":
