@@ -4,6 +4,7 @@
 //	sagactl dlt replay --topic stock.dlt [same filters] [--dry-run] [--max N] [--rate 50]
 //	sagactl dlt summary
 //	sagactl saga show ORDER_ID [--db order=URL ...]
+//	sagactl console [--listen 127.0.0.1:8090] [--admin-token T] [--db order=URL ...]
 //	sagactl topics create [--partitions 6] [--replication 1]
 //	sagactl outbox status [--db order=URL ...]
 //	sagactl outbox failed --db order=URL [--limit 50]
@@ -30,6 +31,7 @@ var commands = []struct{ name, synopsis, note string }{
 	{"dlt replay", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit N] [--dry-run] [--max N] [--rate 50]", ""},
 	{"dlt summary", "", "every dead-letter topic: records by reason, the newest failure"},
 	{"saga show", "ORDER_ID [--db NAME=URL ...]", "one saga's timeline: order, steps, outbox rows, records, dead letters"},
+	{"console", "[--listen 127.0.0.1:8090] [--admin-token T] [--db NAME=URL ...]", "the ops console in the browser (replays need ADMIN_TOKEN)"},
 	{"topics create", "[--partitions 6] [--replication 1]", ""},
 	{"outbox status", "[--db NAME=URL ...]", "default: ORDER_/STOCK_/PAYMENT_DATABASE_URL"},
 	{"outbox failed", "--db NAME=URL [--limit 50]", "rows set aside: the broker refuses them"},
@@ -98,11 +100,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage())
 		return nil
 	}
-	if len(args) < 2 {
+	if len(args) == 0 {
 		return usageError("which command?")
 	}
-	cmd := args[0] + " " + args[1]
-	err := runCommand(ctx, cmd, args[2:], stdout, stderr)
+	// A command is one word (console) or two (dlt list).
+	cmd, rest := args[0], args[1:]
+	if synopsis(cmd) == "" && len(args) >= 2 {
+		cmd, rest = args[0]+" "+args[1], args[2:]
+	} else if synopsis(cmd) == "" {
+		return usageError("which command?")
+	}
+	err := runCommand(ctx, cmd, rest, stdout, stderr)
 	switch {
 	case errors.Is(err, errHelped):
 		return nil
@@ -122,6 +130,8 @@ func runCommand(ctx context.Context, cmd string, args []string, stdout, stderr i
 		return dltSummary(ctx, args, stdout)
 	case "saga show":
 		return sagaShow(ctx, args, stdout)
+	case "console":
+		return consoleCmd(ctx, args, stdout, stderr)
 	case "topics create":
 		return topicsCreate(ctx, args, stdout)
 	case "outbox status":

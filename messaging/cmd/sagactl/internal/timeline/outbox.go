@@ -11,14 +11,13 @@ import (
 
 // outboxRow is an outbox row of the saga.
 type outboxRow struct {
-	id            int64
-	topic         string
-	typ, msgID    string
-	createdAt     time.Time
-	published     bool
-	failedAt      *time.Time
-	failure       string
-	oldestInTable time.Time
+	id         int64
+	topic      string
+	typ, msgID string
+	createdAt  time.Time
+	published  bool
+	failedAt   *time.Time
+	failure    string
 }
 
 // loadOutbox adds the outbox rows of database name keyed by the order id.

@@ -171,3 +171,46 @@ func TestTimelineSaysWhatIsGone(t *testing.T) {
 		}
 	}
 }
+
+func TestListOrdersNewestFirstWithFiltersAndPages(t *testing.T) {
+	s := newSaga(t)
+	ctx := context.Background()
+	pool := s.src.DBs[OrderDB]
+	var ids []string
+	for i, status := range []string{"COMPLETED", "FAILED", "COMPLETED"} {
+		m, _ := envelope.New("x", "", nil)
+		ids = append(ids, m.ID.String())
+		_, err := pool.Exec(ctx, `INSERT INTO orders (id, customer_id, lines, amount_cents, currency, status, steps, deadline, created_at)
+			VALUES ($1, $2, '[]', 100, 'EUR', $3, '{}', now(), now() + make_interval(secs => $4))`, m.ID, []string{"alice", "bob", "alice"}[i], status, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := func(q Query) (string, string) {
+		t.Helper()
+		os, next, err := ListOrders(ctx, pool, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, o := range os {
+			got = append(got, o.ID)
+		}
+		return strings.Join(got, ","), next
+	}
+	if got, next := page(Query{Limit: 2}); got != ids[2]+","+ids[1] || next != ids[1] {
+		t.Errorf("first page %s (next %s), want the two newest", got, next)
+	}
+	if got, next := page(Query{Limit: 2, After: ids[1]}); got != ids[0]+","+s.id || next != "" {
+		t.Errorf("second page %s (next %q), want the two oldest, and no next", got, next)
+	}
+	if got, _ := page(Query{Status: "COMPLETED", Customer: "alice"}); got != ids[2]+","+ids[0] {
+		t.Errorf("alice's completed orders: %s", got)
+	}
+	if got, _ := page(Query{Reason: "insufficient_funds"}); got != s.id {
+		t.Errorf("orders failed for insufficient funds: %s, want %s", got, s.id)
+	}
+	if got, _ := page(Query{Since: time.Now().Add(1500 * time.Millisecond)}); got != ids[2] {
+		t.Errorf("orders since a second and a half from now: %s, want the last", got)
+	}
+}
