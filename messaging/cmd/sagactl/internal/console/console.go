@@ -62,7 +62,9 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /replay", s.replayForm)
 	mux.HandleFunc("POST /replay", s.replay)
 	mux.HandleFunc("GET /lag", s.lag)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	ok := func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) }
+	mux.HandleFunc("GET /healthz", ok)
+	mux.HandleFunc("GET /readyz", ok) // serving is all it needs: every page says what it cannot read
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	return secure(http.NewCrossOriginProtection().Handler(mux)), nil
 }
