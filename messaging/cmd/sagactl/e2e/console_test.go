@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -188,43 +186,4 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	expect("the consumers", text("#consumers"), "order-service", "stock-service", "payment-service", "stock.success", "stock-service-compensation",
 		"payment-service-compensation")
 	run(shot("lag"))
-}
-
-// A replay needs the admin token, and a write from another origin is
-// refused whatever it carries.
-func TestConsoleRefusesReplaysWithoutTheToken(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: skipped with -short")
-	}
-	s := newStack(t)
-	form := url.Values{"topic": {"payment.dlt"}, "token": {"wrong"}}
-	resp, err := http.PostForm(s.console+"/replay", form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("replay with a wrong token: %d, want 401", resp.StatusCode)
-	}
-	form.Set("token", adminToken)
-	req, _ := http.NewRequest("POST", s.console+"/replay", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", "http://evil.example")
-	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("replay from another origin: %d, want 403", resp.StatusCode)
-	}
-	resp, err = http.PostForm(s.console+"/replay", form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("replay with the token: %d, want 200", resp.StatusCode)
-	}
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -234,5 +233,3 @@ func (s *stack) place(customer, item string, quantity int) order {
 		}
 	}
 }
-
-func (s *stack) String() string { return fmt.Sprintf("stack at %s", s.console) }
