@@ -44,7 +44,8 @@ type Group struct {
 type Topic struct {
 	Topic      string
 	Partitions int
-	// Committed and End sum the committed offsets and the ends of the
+	// Committed and End sum the committed offsets (a partition's start
+	// where the group has committed nothing) and the ends of the
 	// partitions; Lag is what lies between them.
 	Committed, End, Lag int64
 }
@@ -116,27 +117,42 @@ func readGroup(ctx context.Context, client *kafka.Client, group string) (Group, 
 	if committed.Error != nil {
 		return g, fmt.Errorf("offsets of group %s: %w", group, committed.Error)
 	}
+	var topics []string
+	for t := range committed.Topics {
+		topics = append(topics, t)
+	}
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return g, fmt.Errorf("topics of group %s: %w", group, err)
+	}
+	// Every partition of the group's topics counts: one it has not
+	// committed on yet lags by every record it holds.
 	req := map[string][]kafka.OffsetRequest{}
-	for t, ps := range committed.Topics {
-		for _, p := range ps {
-			req[t] = append(req[t], kafka.LastOffsetOf(p.Partition))
+	for _, t := range meta.Topics {
+		for _, p := range t.Partitions {
+			req[t.Name] = append(req[t.Name], kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
 		}
 	}
 	ends, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: req})
 	if err != nil {
 		return g, fmt.Errorf("ends of group %s's topics: %w", group, err)
 	}
-	for t, ps := range committed.Topics {
-		end := map[int]int64{}
-		for _, p := range ends.Topics[t] {
-			end[p.Partition] = p.LastOffset
+	for t, ps := range ends.Topics {
+		at := map[int]int64{}
+		for _, p := range committed.Topics[t] {
+			if p.CommittedOffset >= 0 {
+				at[p.Partition] = p.CommittedOffset
+			}
 		}
 		tl := Topic{Topic: t, Partitions: len(ps)}
 		for _, p := range ps {
-			c := max(p.CommittedOffset, 0)
+			c, ok := at[p.Partition]
+			if !ok {
+				c = p.FirstOffset
+			}
 			tl.Committed += c
-			tl.End += end[p.Partition]
-			tl.Lag += max(end[p.Partition]-c, 0)
+			tl.End += p.LastOffset
+			tl.Lag += max(p.LastOffset-c, 0)
 		}
 		g.Topics = append(g.Topics, tl)
 		g.Lag += tl.Lag

@@ -69,7 +69,14 @@ func (tl Timeline) WriteText(w io.Writer) error {
 	for _, n := range tl.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
-	_, err := io.WriteString(w, b.String())
+	var out strings.Builder
+	for _, l := range strings.SplitAfter(b.String(), "\n") {
+		out.WriteString(strings.TrimRight(l, " \n"))
+		if strings.HasSuffix(l, "\n") {
+			out.WriteString("\n")
+		}
+	}
+	_, err := io.WriteString(w, out.String())
 	return err
 }
 
