@@ -22,7 +22,7 @@
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
         var next = doc.getElementById("content"), stamp = doc.getElementById("stamp");
-        if (next && !busy()) { main.innerHTML = next.innerHTML; }
+        if (next && box.checked && !busy()) { main.innerHTML = next.innerHTML; }
         if (stamp) { document.getElementById("stamp").textContent = stamp.textContent; }
       })
       .catch(function () { document.getElementById("stamp").textContent = "refresh failed; retrying"; });
