@@ -133,6 +133,16 @@ wait_ready stock-service "$STOCK_HTTP_ADDR"
 wait_ready payment-service "$PAYMENT_HTTP_ADDR"
 wait_ready order-service "$ORDER_HTTP_ADDR"
 
+# --- ops console (sagactl console; CONSOLE_ADDR, default 127.0.0.1:8090) -----
+CONSOLE_ADDR=${CONSOLE_ADDR:-127.0.0.1:8090}
+if port_taken "$CONSOLE_ADDR"; then
+  echo "run-local: $CONSOLE_ADDR (CONSOLE_ADDR) is in use: the console is not started" >&2; CONSOLE_URL="(not started: set CONSOLE_ADDR)"
+else
+  ORDER_DATABASE_URL=$(db_url "orderdb$DB_SUFFIX") STOCK_DATABASE_URL=$(db_url "stockdb$DB_SUFFIX") PAYMENT_DATABASE_URL=$(db_url "paymentdb$DB_SUFFIX") \
+    KAFKA_BROKERS=$BROKER_ADDR ADMIN_TOKEN=$ADMIN_TOKEN setsid bin/sagactl console --listen "$CONSOLE_ADDR" >>"$RUN_DIR/logs/console.log" 2>&1 &
+  pids+=($!); wait_ready console "$CONSOLE_ADDR"; CONSOLE_URL="http://$CONSOLE_ADDR/"
+fi
+
 # --- demo data (idempotent: restock and deposit only what was just created) --
 admin() { curl -fsS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' "$@"; }
 seed_item() { # id name price quantity
@@ -180,6 +190,7 @@ cat <<EOF
     stock-service    http://$STOCK_HTTP_ADDR     (GET /items)
     payment-service  http://$PAYMENT_HTTP_ADDR   (GET /accounts/{id})
     broker           $BROKER_ADDR
+    ops console      $CONSOLE_URL   (sagas, dead letters and replays, lag)
     admin token      $ADMIN_TOKEN
     settings         $ENV_FILE (read by demo.sh and sagactl)
 

@@ -54,7 +54,26 @@ const fetchBytes = 1 << 20
 // holds at most one fetch per partition, and stops after f.Limit records,
 // at the first error fn returns (ErrStop: no error), or when ctx ends.
 func Scan(ctx context.Context, brokers []string, topic string, f Filter, fn func(kafka.Message) error) error {
-	s, err := newScanner(ctx, brokers, topic, f, fetchBytes)
+	return ScanWindow(ctx, brokers, topic, f, Window{}, fn)
+}
+
+// Window narrows what a scan reads, and watches it; the zero Window reads
+// every partition from its start.
+type Window struct {
+	// From starts each partition at its first record written at or after
+	// this time (by record timestamp), instead of at its start.
+	From time.Time
+	// Partitions, when not empty, are the only partitions read.
+	Partitions []int
+	// Progress, when set, is called after each fetch with the records
+	// read so far (matching or not) and the records the scan has to read
+	// in all.
+	Progress func(read, total int64)
+}
+
+// ScanWindow is Scan over the part of topic that w selects.
+func ScanWindow(ctx context.Context, brokers []string, topic string, f Filter, w Window, fn func(kafka.Message) error) error {
+	s, err := newScanner(ctx, brokers, topic, f, w, fetchBytes)
 	if err != nil {
 		return err
 	}

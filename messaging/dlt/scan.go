@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -19,6 +21,9 @@ type scanner struct {
 	maxBytes int
 	cursors  []*cursor
 	fetches  int // fetch requests sent: tests check Scan reads no further than it needs
+	progress func(read, total int64)
+	// read and total count the records read and to read, for progress.
+	read, total int64
 }
 
 // cursor is where a scan stands in one partition.
@@ -28,8 +33,9 @@ type cursor struct {
 	buf       []kafka.Message // matching records fetched and not yet delivered
 }
 
-// newScanner captures the start and end offsets of every partition of topic.
-func newScanner(ctx context.Context, brokers []string, topic string, f Filter, maxBytes int) (*scanner, error) {
+// newScanner captures the start and end offsets of the partitions of topic
+// that w selects.
+func newScanner(ctx context.Context, brokers []string, topic string, f Filter, w Window, maxBytes int) (*scanner, error) {
 	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
 	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
@@ -40,22 +46,67 @@ func newScanner(ctx context.Context, brokers []string, topic string, f Filter, m
 	}
 	var req []kafka.OffsetRequest
 	for _, p := range meta.Topics[0].Partitions {
-		req = append(req, kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
+		if len(w.Partitions) == 0 || slices.Contains(w.Partitions, p.ID) {
+			req = append(req, kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
+		}
 	}
 	offsets, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: req}})
 	if err != nil {
 		return nil, fmt.Errorf("dlt: offsets of %s: %w", topic, err)
 	}
-	s := &scanner{client: client, topic: topic, filter: f, maxBytes: maxBytes}
+	from, err := startsAt(ctx, client, topic, req, w.From)
+	if err != nil {
+		return nil, err
+	}
+	s := &scanner{client: client, topic: topic, filter: f, maxBytes: maxBytes, progress: w.Progress}
 	for _, p := range offsets.Topics[topic] {
 		if p.Error != nil {
 			return nil, fmt.Errorf("dlt: offsets of %s/%d: %w", topic, p.Partition, p.Error)
 		}
-		if p.FirstOffset < p.LastOffset {
-			s.cursors = append(s.cursors, &cursor{partition: p.Partition, next: p.FirstOffset, end: p.LastOffset})
+		first := p.FirstOffset
+		if at, ok := from[p.Partition]; ok {
+			first = max(first, min(at, p.LastOffset))
+		}
+		if first < p.LastOffset {
+			s.cursors = append(s.cursors, &cursor{partition: p.Partition, next: first, end: p.LastOffset})
+			s.total += p.LastOffset - first
 		}
 	}
 	return s, nil
+}
+
+// startsAt returns, for each partition of req, the offset of its first
+// record at or after from (its end when it has none); nothing when from
+// is zero.
+func startsAt(ctx context.Context, client *kafka.Client, topic string, req []kafka.OffsetRequest, from time.Time) (map[int]int64, error) {
+	out := map[int]int64{}
+	if from.IsZero() {
+		return out, nil
+	}
+	var byTime []kafka.OffsetRequest
+	for _, r := range req {
+		if r.Timestamp == kafka.FirstOffset {
+			byTime = append(byTime, kafka.TimeOffsetOf(r.Partition, from))
+		}
+	}
+	res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: byTime}})
+	if err != nil {
+		return nil, fmt.Errorf("dlt: offsets of %s at %s: %w", topic, from.Format(time.RFC3339), err)
+	}
+	for _, p := range res.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("dlt: offsets of %s/%d at %s: %w", topic, p.Partition, from.Format(time.RFC3339), p.Error)
+		}
+		for off := range p.Offsets {
+			if off >= 0 {
+				out[p.Partition] = off
+			}
+		}
+		if _, ok := out[p.Partition]; !ok { // no record since then
+			out[p.Partition] = math.MaxInt64
+		}
+	}
+	return out, nil
 }
 
 // run delivers the matching records to fn, oldest first.
@@ -123,7 +174,11 @@ func (s *scanner) fetch(ctx context.Context, c *cursor) error {
 		return fmt.Errorf("dlt: fetch %s/%d at %d: %w", s.topic, c.partition, c.next, err)
 	}
 	if res.LogStartOffset > c.next { // deleted by retention since the scan began
+		s.read += min(res.LogStartOffset, c.end) - c.next
 		c.next = res.LogStartOffset
+	}
+	if s.progress != nil {
+		defer func() { s.progress(s.read, s.total) }()
 	}
 	for c.next < c.end {
 		r, err := res.Records.ReadRecord()
@@ -140,6 +195,7 @@ func (s *scanner) fetch(ctx context.Context, c *cursor) error {
 		if err != nil {
 			return err
 		}
+		s.read += r.Offset + 1 - c.next
 		c.next = r.Offset + 1
 		if s.filter.Match(m) {
 			c.buf = append(c.buf, m)

@@ -36,7 +36,7 @@ func deadLetters(t *testing.T, b *testbroker.Broker, topic string, n int, start 
 
 func newTestScanner(t *testing.T, b *testbroker.Broker, topic string, f Filter) *scanner {
 	t.Helper()
-	s, err := newScanner(context.Background(), b.Addrs, topic, f, 4<<10)
+	s, err := newScanner(context.Background(), b.Addrs, topic, f, Window{}, 4<<10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,5 +151,52 @@ func TestScanMergesPartitionsOldestFirst(t *testing.T) {
 	}
 	if len(partitions) < 2 {
 		t.Errorf("records came from partitions %v: the test wants several", partitions)
+	}
+}
+
+// A window starts each partition at the first record of its time, reads
+// only the partitions it names, and reports what it has read of what it
+// has to read.
+func TestScanWindowReadsFromItsTimeAndPartitionsOnly(t *testing.T) {
+	t.Parallel()
+	b := testbroker.New(t, 3, "window.dlt")
+	start := time.Now().Add(-time.Hour)
+	sent := deadLetters(t, b, "window.dlt", 60, start)
+	from := start.Add(40 * time.Millisecond) // the last 20 records
+	var got []string
+	var lastRead, lastTotal int64
+	w := Window{From: from, Progress: func(read, total int64) { lastRead, lastTotal = read, total }}
+	err := ScanWindow(context.Background(), b.Addrs, "window.dlt", Filter{}, w, func(m kafka.Message) error {
+		got = append(got, string(m.Key))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 20 || got[0] != "o40" || got[19] != "o59" {
+		t.Errorf("from the 40th record's time: read %v, want o40..o59", got)
+	}
+	if lastRead != 20 || lastTotal != 20 {
+		t.Errorf("progress said %d of %d, want 20 of 20", lastRead, lastTotal)
+	}
+	p := (&kafka.Murmur2Balancer{}).Balance(sent[7], 0, 1, 2)
+	got = got[:0]
+	err = ScanWindow(context.Background(), b.Addrs, "window.dlt", Filter{Key: "o7"}, Window{Partitions: []int{p}}, func(m kafka.Message) error {
+		if m.Partition != p {
+			t.Errorf("read partition %d, want only %d", m.Partition, p)
+		}
+		got = append(got, string(m.Key))
+		return nil
+	})
+	if err != nil || strings.Join(got, ",") != "o7" {
+		t.Errorf("key o7 in its partition %d: %v, %v", p, got, err)
+	}
+	got = got[:0]
+	err = ScanWindow(context.Background(), b.Addrs, "window.dlt", Filter{}, Window{From: time.Now()}, func(m kafka.Message) error {
+		got = append(got, string(m.Key))
+		return nil
+	})
+	if err != nil || len(got) != 0 {
+		t.Errorf("from now: %v, %v, want nothing", got, err)
 	}
 }

@@ -98,6 +98,7 @@ func TestMakeRunStackRunsTheDemo(t *testing.T) {
 	env := []string{
 		"RUN_DIR=" + runDir, "DB_SUFFIX=" + suffix, "DATABASE_URL=" + testdb.ServerURL(),
 		"BROKER_ADDR=" + freeAddr(t), "ORDER_HTTP_ADDR=" + freeAddr(t), "STOCK_HTTP_ADDR=" + freeAddr(t), "PAYMENT_HTTP_ADDR=" + freeAddr(t),
+		"CONSOLE_ADDR=" + freeAddr(t),
 	}
 	lookup := func(k string) string {
 		for _, kv := range env {
@@ -124,6 +125,9 @@ func TestMakeRunStackRunsTheDemo(t *testing.T) {
 		s.mustCall("GET", "http://"+lookup("STOCK_HTTP_ADDR")+"/items/book-1", nil, false, &book, 200)
 		if book.OnHand != 100 {
 			t.Errorf("round %d: demo item book-1 has %d on hand, want 100 (seeded once)", round, book.OnHand)
+		}
+		if page, err := runIn(root, nil, "curl", "-fsS", "http://"+lookup("CONSOLE_ADDR")+"/sagas?customer=alice"); err != nil || !strings.Contains(page, "COMPLETED") {
+			t.Errorf("round %d: the console's sagas page: %v\n%s", round, err, page)
 		}
 		stopRunLocal(t, running)
 	}

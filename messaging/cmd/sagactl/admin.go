@@ -56,25 +56,16 @@ func outboxStatus(ctx context.Context, args []string, out io.Writer) error {
 	if err := parse(fs, args, out); err != nil {
 		return err
 	}
-	if len(dbs) == 0 {
-		for _, name := range []string{"order", "stock", "payment"} {
-			if u := os.Getenv(strings.ToUpper(name) + "_DATABASE_URL"); u != "" {
-				dbs = append(dbs, name+"="+u)
-			}
-		}
-	}
-	if len(dbs) == 0 {
-		return usageError("no database: give --db NAME=URL or set ORDER_DATABASE_URL, STOCK_DATABASE_URL, PAYMENT_DATABASE_URL")
+	specs, err := databaseSpecs(dbs)
+	if err != nil {
+		return err
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DATABASE\tUNPUBLISHED\tOLDEST UNPUBLISHED\tFAILED")
 	var failed []string
-	for _, spec := range dbs {
-		name, url, ok := strings.Cut(spec, "=")
-		if !ok {
-			return usageError(fmt.Sprintf("--db %q: want NAME=URL", spec))
-		}
-		st, err := status(ctx, url)
+	for _, d := range specs {
+		name := d.name
+		st, err := status(ctx, d.url)
 		if err != nil {
 			fmt.Fprintf(tw, "%s\terror\t%v\n", name, err)
 			failed = append(failed, name)

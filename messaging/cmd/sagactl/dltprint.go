@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/purchase-saga/messaging/cmd/sagactl/internal/deadletter"
 )
 
-// listPrinter prints dead letters as the scan reads them, so that dlt list
-// holds no more than a block of lines whatever the topic's size.
+// listPrinter prints dead letters, a table in blocks of lines or JSON.
 type listPrinter interface {
-	print(r record) error
+	print(r deadletter.Record) error
 	// done ends the output of the n records printed of the total that
 	// matched on topic.
 	done(n, total int, topic string) error
@@ -33,7 +34,7 @@ func newTableList(out io.Writer) *tableList {
 	return t
 }
 
-func (t *tableList) print(r record) error {
+func (t *tableList) print(r deadletter.Record) error {
 	fmt.Fprintf(t.tw, "%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.FailedAt, r.Partition, r.Offset, r.Key, r.Type, r.Reason, r.Attempts, r.Origin, shorten(r.Error, 80))
 	if t.rows++; t.rows%tableBlock == 0 {
 		return t.tw.Flush()
@@ -46,7 +47,7 @@ func (t *tableList) done(n, total int, topic string) error {
 		return err
 	}
 	if n < total {
-		_, err := fmt.Fprintf(t.out, "%d of %d record(s) on %s (--limit 0 lists them all)\n", n, total, topic)
+		_, err := fmt.Fprintf(t.out, "%d of %d record(s) on %s, the newest (--limit 0 lists them all)\n", n, total, topic)
 		return err
 	}
 	_, err := fmt.Fprintf(t.out, "%d record(s) on %s\n", n, topic)
@@ -59,7 +60,7 @@ type jsonList struct {
 	n int
 }
 
-func (j *jsonList) print(r record) error {
+func (j *jsonList) print(r deadletter.Record) error {
 	b, err := json.MarshalIndent(r, "  ", "  ")
 	if err != nil {
 		return err
@@ -80,4 +81,11 @@ func (j *jsonList) done(int, int, string) error {
 	}
 	_, err := io.WriteString(j.w, end)
 	return err
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
 }

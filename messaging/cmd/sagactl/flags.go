@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/purchase-saga/messaging/broker"
+	"github.com/purchase-saga/messaging/cmd/sagactl/internal/deadletter"
 	"github.com/purchase-saga/messaging/dlt"
 )
 
@@ -105,25 +105,5 @@ func (f *sinceFlag) Set(s string) error {
 
 // parseSince reads --since relative to now.
 func parseSince(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	var ago time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("want a duration (90m, 1h, 7d) or an RFC 3339 time")
-		}
-		ago = time.Duration(n) * 24 * time.Hour
-	} else {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("want a duration (90m, 1h, 7d) or an RFC 3339 time")
-		}
-		ago = d
-	}
-	if ago < 0 {
-		return time.Time{}, fmt.Errorf("a duration must not be negative")
-	}
-	return now.Add(-ago), nil
+	return deadletter.ParseSince(s, now)
 }

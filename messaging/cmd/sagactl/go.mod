@@ -3,18 +3,22 @@ module github.com/purchase-saga/messaging/cmd/sagactl
 go 1.26.8
 
 require (
+	github.com/chromedp/chromedp v0.23.0
+	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/purchase-saga/contract v0.0.0
 	github.com/purchase-saga/messaging v0.0.0
+	github.com/purchase-saga/migrations v0.0.0
 	github.com/segmentio/kafka-go v0.4.51
 )
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
-	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
@@ -42,3 +46,5 @@ require (
 replace github.com/purchase-saga/contract => ../../../contract
 
 replace github.com/purchase-saga/messaging => ../..
+
+replace github.com/purchase-saga/migrations => ../../../migrations

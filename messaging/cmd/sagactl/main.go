@@ -1,8 +1,10 @@
 // Command sagactl is the saga's operations tool:
 //
-//	sagactl dlt list   --topic stock.dlt [--reason error] [--key ORDER] [--since 1h|7d|RFC3339] [--limit 50] [--json]
+//	sagactl dlt list   --topic stock.dlt [--reason error] [--key ORDER] [--since 1h|7d|RFC3339] [--limit 50] [--json] [--progress]
 //	sagactl dlt replay --topic stock.dlt [same filters] [--dry-run] [--max N] [--rate 50]
 //	sagactl dlt summary
+//	sagactl saga show ORDER_ID [--db order=URL ...]
+//	sagactl console [--listen 127.0.0.1:8090] [--admin-token T] [--db order=URL ...]
 //	sagactl topics create [--partitions 6] [--replication 1]
 //	sagactl outbox status [--db order=URL ...]
 //	sagactl outbox failed --db order=URL [--limit 50]
@@ -27,9 +29,11 @@ import (
 
 // commands are sagactl's commands: name, usage line and what it is for.
 var commands = []struct{ name, synopsis, note string }{
-	{"dlt list", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit 50] [--json]", ""},
+	{"dlt list", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit 50] [--json] [--progress]", "the newest first"},
 	{"dlt replay", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit N] [--dry-run] [--max N] [--rate 50]", ""},
 	{"dlt summary", "", "every dead-letter topic: records by reason, the newest failure"},
+	{"saga show", "ORDER_ID [--db NAME=URL ...]", "one saga's timeline: order, steps, outbox rows, records, dead letters"},
+	{"console", "[--listen 127.0.0.1:8090] [--admin-token T] [--db NAME=URL ...]", "the ops console in the browser (replays need ADMIN_TOKEN)"},
 	{"topics create", "[--partitions 6] [--replication 1]", ""},
 	{"outbox status", "[--db NAME=URL ...]", "default: ORDER_/STOCK_/PAYMENT_DATABASE_URL"},
 	{"outbox failed", "--db NAME=URL [--limit 50]", "rows set aside: the broker refuses them"},
@@ -101,11 +105,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage())
 		return nil
 	}
-	if len(args) < 2 {
+	if len(args) == 0 {
 		return usageError("which command?")
 	}
-	cmd := args[0] + " " + args[1]
-	err := runCommand(ctx, cmd, args[2:], stdout, stderr)
+	// A command is one word (console) or two (dlt list).
+	cmd, rest := args[0], args[1:]
+	if synopsis(cmd) == "" && len(args) >= 2 {
+		cmd, rest = args[0]+" "+args[1], args[2:]
+	} else if synopsis(cmd) == "" {
+		return usageError("which command?")
+	}
+	err := runCommand(ctx, cmd, rest, stdout, stderr)
 	switch {
 	case errors.Is(err, errHelped):
 		return nil
@@ -118,11 +128,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func runCommand(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "dlt list":
-		return dltList(ctx, args, stdout)
+		return dltList(ctx, args, stdout, stderr)
 	case "dlt replay":
 		return dltReplay(ctx, args, stdout, stderr)
 	case "dlt summary":
 		return dltSummary(ctx, args, stdout)
+	case "saga show":
+		return sagaShow(ctx, args, stdout)
+	case "console":
+		return consoleCmd(ctx, args, stdout, stderr)
 	case "topics create":
 		return topicsCreate(ctx, args, stdout)
 	case "outbox status":

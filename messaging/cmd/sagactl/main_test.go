@@ -13,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/purchase-saga/messaging/broker"
+	"github.com/purchase-saga/messaging/cmd/sagactl/internal/deadletter"
 	"github.com/purchase-saga/messaging/dlt"
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/testbroker"
@@ -61,7 +62,7 @@ func listKeys(t *testing.T, b *testbroker.Broker, args ...string) []string {
 	if err != nil {
 		t.Fatalf("dlt list %v: %v", args, err)
 	}
-	var recs []record
+	var recs []deadletter.Record
 	if err := json.Unmarshal([]byte(out), &recs); err != nil {
 		t.Fatalf("dlt list --json printed %q: %v", out, err)
 	}
@@ -87,12 +88,12 @@ func TestListFiltersSelectExactlyTheMatchingRecords(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "o1,o2,o3,o4,o5"},
-		{[]string{"--reason", "error"}, "o1,o2,o5"},
+		{nil, "o5,o4,o3,o2,o1"},
+		{[]string{"--reason", "error"}, "o5,o2,o1"},
 		{[]string{"--key", "o3"}, "o3"},
-		{[]string{"--since", "1h"}, "o2,o3,o4,o5"},
-		{[]string{"--reason", "error", "--since", "1h"}, "o2,o5"},
-		{[]string{"--limit", "2"}, "o1,o2"},
+		{[]string{"--since", "1h"}, "o5,o4,o3,o2"},
+		{[]string{"--reason", "error", "--since", "1h"}, "o5,o2"},
+		{[]string{"--limit", "2"}, "o5,o4"},
 		{[]string{"--key", "nobody"}, ""},
 	}
 	for _, tt := range tests {
@@ -234,8 +235,11 @@ func TestListPrintsEveryRecordOfALongTopic(t *testing.T) {
 	if got, want := len(keys), 120; got != want {
 		t.Fatalf("dlt list --json --limit 120 printed %d records, want %d", got, want)
 	}
-	if got, want := keys[0]+".."+keys[119], "o000..o119"; got != want {
-		t.Errorf("dlt list --limit 120 printed %s, want the oldest first, %s", got, want)
+	if got, want := keys[0]+".."+keys[119], "o249..o130"; got != want {
+		t.Errorf("dlt list --limit 120 printed %s, want the newest first, %s", got, want)
+	}
+	if all := listKeys(t, b, "--limit", "0"); all[0] != "o249" || all[249] != "o000" {
+		t.Errorf("dlt list --limit 0 printed %s..%s, want the newest first, o249..o000", all[0], all[249])
 	}
 	if got := listKeys(t, b, "--key", "nobody"); len(got) != 0 {
 		t.Errorf("dlt list --key nobody printed %v", got)
@@ -302,5 +306,24 @@ func TestSummaryCountsEveryDeadLetterTopic(t *testing.T) {
 	}
 	if !strings.Contains(out, "2 dead-letter topic(s)") {
 		t.Errorf("summary printed %q, want two topics", out)
+	}
+}
+
+// dlt list prints nothing on stderr unless asked to report its progress
+// (or stderr is a terminal); asked, it reports how far it read.
+func TestListReportsProgressOnlyWhenAsked(t *testing.T) {
+	b := testbroker.New(t, 1, "stock", "stock.dlt")
+	seed(t, b, specs)
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"dlt", "list", "--topic", "stock.dlt", "--brokers", strings.Join(b.Addrs, ",")}, &stdout, &stderr)
+	if err != nil || stderr.Len() != 0 {
+		t.Errorf("dlt list: %v, stderr %q, want nothing there", err, stderr.String())
+	}
+	p := newProgress(&stderr, true, "reading stock.dlt")
+	p.last = p.last.Add(-2 * time.Second)
+	p.report(3, 5)
+	p.report(4, 5) // within a second of the last report: quiet
+	if got, want := stderr.String(), "reading stock.dlt: 3 of 5 records (60%), 0s\n"; got != want {
+		t.Errorf("progress printed %q, want %q", got, want)
 	}
 }

@@ -1,0 +1,97 @@
+package timeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// outboxRow is an outbox row of the saga.
+type outboxRow struct {
+	id         int64
+	topic      string
+	typ, msgID string
+	createdAt  time.Time
+	published  bool
+	failedAt   *time.Time
+	failure    string
+}
+
+// loadOutbox adds the outbox rows of database name keyed by the order id.
+// Published rows stay until the purge (OUTBOX_RETENTION): when the
+// database's oldest row is younger than the order, its rows may be gone,
+// and the notes say so.
+func (tl *Timeline) loadOutbox(ctx context.Context, name string, pool *pgxpool.Pool, published map[string]string) error {
+	if pool == nil {
+		return tl.note(ctx, "%s database not given: its outbox is not shown", name)
+	}
+	rows, err := readOutbox(ctx, pool, tl.OrderID)
+	if err != nil {
+		return tl.note(ctx, "%s database: %v", name, err)
+	}
+	source := name + "db outbox"
+	for _, r := range rows {
+		e := Event{At: r.createdAt, Kind: KindOutbox, Source: source, Where: fmt.Sprintf("row %d", r.id), What: r.typ, MessageID: r.msgID}
+		switch {
+		case r.failedAt != nil:
+			e.Detail = fmt.Sprintf("to %s, set aside at %s: %s", r.topic, r.failedAt.UTC().Format(TimeFormat), r.failure)
+		case !r.published:
+			e.Detail = fmt.Sprintf("to %s, not yet published", r.topic)
+		case published[r.msgID] != "":
+			e.Detail = fmt.Sprintf("published: %s", published[r.msgID])
+		default:
+			e.Detail = fmt.Sprintf("published to %s", r.topic)
+		}
+		tl.Events = append(tl.Events, e)
+	}
+	purged, oldest, err := purgedBefore(ctx, pool)
+	if err != nil {
+		return tl.note(ctx, "%s database: %v", name, err)
+	}
+	if purged && tl.Order != nil && (oldest.IsZero() || oldest.After(tl.Order.CreatedAt)) {
+		if len(rows) == 0 {
+			return tl.note(ctx, "%sdb outbox: no rows left for this saga: published rows are purged after OUTBOX_RETENTION", name)
+		}
+		return tl.note(ctx, "%sdb outbox: rows written before %s have been purged (OUTBOX_RETENTION): some of this saga's may be gone", name, oldest.UTC().Format(TimeFormat))
+	}
+	return nil
+}
+
+// readOutbox reads the outbox rows keyed by id, oldest first. The outbox
+// has no index on the key: this reads the whole table, which the purge
+// keeps to OUTBOX_RETENTION's worth.
+func readOutbox(ctx context.Context, pool *pgxpool.Pool, id string) ([]outboxRow, error) {
+	rows, err := pool.Query(ctx, `
+		SELECT o.id, o.topic, coalesce(o.headers->>'type', ''), coalesce(o.headers->>'message-id', ''), o.created_at,
+		       o.id <= r.published_to AND o.failed_at IS NULL, o.failed_at, coalesce(o.error, '')
+		FROM outbox o, outbox_relay r WHERE o.key = $1 ORDER BY o.id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (outboxRow, error) {
+		var r outboxRow
+		err := row.Scan(&r.id, &r.topic, &r.typ, &r.msgID, &r.createdAt, &r.published, &r.failedAt, &r.failure)
+		return r, err
+	})
+}
+
+// purgedBefore reports whether rows were deleted from the outbox (the
+// purge, or a retry of a row set aside: ids start at 1 and are never
+// handed out twice) and when the oldest row left was written (zero when
+// none is left).
+func purgedBefore(ctx context.Context, pool *pgxpool.Pool) (bool, time.Time, error) {
+	var at *time.Time
+	var minID *int64
+	var used bool
+	err := pool.QueryRow(ctx, `SELECT min(created_at), min(id), (SELECT is_called FROM outbox_id_seq) FROM outbox`).Scan(&at, &minID, &used)
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("outbox: %w", err)
+	}
+	if at == nil {
+		return used, time.Time{}, nil
+	}
+	return *minID > 1, *at, nil
+}
