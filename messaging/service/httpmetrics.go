@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/purchase-saga/messaging/httpstatus"
 )
 
 var (
@@ -48,61 +49,25 @@ func registerRoutes(routes ...string) {
 func instrumentHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := httpstatus.Record(w)
 		next.ServeHTTP(sw, r)
 		route := r.Pattern
 		if route == "" {
 			route = unmatchedRoute
 		}
-		code := statusClass(sw.code)
+		code := statusClass(sw.Code())
 		httpRequests.WithLabelValues(route, code).Inc()
 		httpSeconds.WithLabelValues(route, code).Observe(time.Since(start).Seconds())
 	})
 }
 
-// statusClass is the code label of an answered status; a handler that
-// wrote nothing answered 200.
+// statusClass is the code label of an answered status.
 func statusClass(code int) string {
-	if code == 0 {
-		code = http.StatusOK
-	}
 	if code < 200 || code > 599 {
 		return "5xx"
 	}
 	return strconv.Itoa(code/100) + "xx"
 }
-
-// statusWriter remembers the status a handler answers.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 && code >= 200 { // 1xx are interim answers
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush lets long polls flush through the wrapper (problem.Routed's
-// writer asks for an http.Flusher).
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the server's writer (flushes
-// and deadlines of long polls).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Mux is an http.ServeMux that remembers the patterns it was given, so
 // that the service's HTTP metrics show each of its routes at zero before

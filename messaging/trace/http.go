@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/purchase-saga/messaging/httpstatus"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
 	oteltrace "go.opentelemetry.io/otel/trace"
@@ -76,39 +77,9 @@ func route(r *http.Request) string {
 func logRequests(h http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := httpstatus.Record(w)
 		h.ServeHTTP(sw, r)
 		log.DebugContext(r.Context(), "http request", "method", r.Method, "route", route(r),
-			"status", sw.code(), "duration", time.Since(start).String())
+			"status", sw.Code(), "duration", time.Since(start).String())
 	})
-}
-
-// statusWriter notes the status a handler answers.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the writer's Flush and deadlines.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *statusWriter) code() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
 }
