@@ -3,12 +3,14 @@ package openapitest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/pb33f/libopenapi-validator/paths"
 	"github.com/pb33f/libopenapi/orderedmap"
@@ -59,7 +61,7 @@ func (d *Document) Check(t testing.TB, baseURL string, c Case) Answer {
 	a := Answer{Status: res.StatusCode, Header: res.Header, Body: body}
 	_ = json.Unmarshal(body, &a.JSON)
 	if a.Status != c.Status {
-		t.Errorf("%s %s: status %d, want %d: %.300s", c.Method, c.Path, a.Status, c.Status, body)
+		t.Errorf("%s %s: status %d, want %d: %s", c.Method, c.Path, a.Status, c.Status, excerpt(body))
 	}
 	if c.Status < 300 {
 		if ok, errs := d.validator.ValidateHttpRequestSync(c.request(t, baseURL)); !ok {
@@ -68,7 +70,7 @@ func (d *Document) Check(t testing.TB, baseURL string, c Case) Answer {
 	}
 	res.Body = io.NopCloser(bytes.NewReader(body))
 	if ok, errs := d.validator.ValidateHttpResponse(req, res); !ok {
-		t.Errorf("%s %s: answer %d does not match the OpenAPI document:\n%s%.300s", c.Method, c.Path, a.Status, describe(errs), body)
+		t.Errorf("%s %s: answer %d does not match the OpenAPI document:\n%s%s", c.Method, c.Path, a.Status, describe(errs), excerpt(body))
 	}
 	d.record(t, req, a)
 	return a
@@ -106,7 +108,7 @@ func (d *Document) record(t testing.TB, req *http.Request, a Answer) {
 		return
 	}
 	if len(bytes.TrimSpace(a.Body)) > 0 && orderedmap.Len(response.Content) == 0 {
-		t.Errorf("%s %s: answer %d has a body, but the document describes none: %.300s", req.Method, path, a.Status, a.Body)
+		t.Errorf("%s %s: answer %d has a body, but the document describes none: %s", req.Method, path, a.Status, excerpt(a.Body))
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -125,4 +127,16 @@ func (d *Document) CheckEveryOperation(t testing.TB, baseURL, query string, stat
 		method, path, _ := strings.Cut(op, " ")
 		d.Check(t, baseURL, Case{Method: method, Path: params.ReplaceAllString(path, "x") + "?" + query, Status: status})
 	}
+}
+
+// excerpt is the start of body to show in a failure: its first 300 bytes
+// of text, or its length when it is not text.
+func excerpt(body []byte) string {
+	if !utf8.Valid(body) {
+		return fmt.Sprintf("(%d bytes, not text)", len(body))
+	}
+	if len(body) > 300 {
+		return string(body[:300]) + "…"
+	}
+	return string(body)
 }

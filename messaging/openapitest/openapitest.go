@@ -25,6 +25,7 @@ import (
 // Document is a service's OpenAPI document, loaded to check answers
 // against. It records which documented responses the checks exercised.
 type Document struct {
+	raw       []byte
 	model     *v3.Document
 	validator validator.Validator
 
@@ -55,7 +56,7 @@ func Load(t testing.TB, doc []byte) *Document {
 	if err != nil {
 		t.Fatalf("openapi: model: %v", err)
 	}
-	return &Document{model: &model.Model, validator: v, exercised: map[string]bool{}}
+	return &Document{raw: doc, model: &model.Model, validator: v, exercised: map[string]bool{}}
 }
 
 // Operations lists the documented operations as ServeMux patterns
