@@ -40,15 +40,15 @@ const relayLease = 5 * time.Second
 // /readyz reports the service not ready (Service.stallAfter when set).
 const stallAfter = 30 * time.Second
 
-// Run serves app on ln next to /healthz, /readyz, /metrics and
-// /openapi.json (Routes), and runs the
-// outbox relay, the purge job, the consumers and the registered workers
-// until ctx ends. Then it stops fetching and lets in-flight messages
-// finish, stops the relay, shuts HTTP down and closes the pool and the
-// writer, all within the configured shutdown timeout. A consumer or the
-// relay that stops before then is logged at once, makes /readyz answer
-// 503 naming it, and its error is among those Run returns: the service
-// goes on serving what still works until it is stopped (and restarted).
+// Run serves app on ln next to the kit's routes (Routes: /healthz,
+// /readyz, /metrics, /openapi.json), and runs the outbox relay, the purge
+// job, the consumers and the registered workers until ctx ends. Then it
+// stops fetching and lets in-flight messages finish, stops the relay,
+// shuts HTTP down and closes the pool and the writer, all within the
+// configured shutdown timeout. A consumer or the relay that stops before
+// then is logged at once, makes /readyz answer 503 naming it, and its
+// error is among those Run returns: the service goes on serving what
+// still works until it is stopped (and restarted).
 func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) error {
 	relayWriter := broker.NewBoundedWriter(s.Config.KafkaBrokers, s.Log, relayLease)
 	defer relayWriter.Close()
