@@ -42,6 +42,7 @@ var spec = service.Spec[settings]{
 	Wire: func(_ context.Context, s *service.Service, cfg settings) (http.Handler, error) {
 		return wire(s, cfg)
 	},
+	OpenAPI: api.OpenAPI,
 }
 
 func main() {

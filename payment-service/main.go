@@ -24,6 +24,7 @@ var spec = service.Spec[settings]{
 	Topics:      service.Topics{Names: topic.All, Compacted: topic.Compacted},
 	Migrate:     migrations.For(migrations.Payment),
 	Wire:        wire,
+	OpenAPI:     api.OpenAPI,
 }
 
 // settings are the service's own, beside service.Config: the shop's

@@ -1,7 +1,9 @@
 package service
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -80,6 +82,17 @@ type Mux struct {
 
 // NewMux returns an empty Mux.
 func NewMux() *Mux { return &Mux{} }
+
+// MuxOf returns a Mux serving a route table (pattern: handler), as a
+// service's API declares it, so that the table the API's OpenAPI test
+// checks is the one served, and its routes are counted from the start.
+func MuxOf(routes map[string]http.Handler) *Mux {
+	m := NewMux()
+	for _, pattern := range slices.Sorted(maps.Keys(routes)) {
+		m.Handle(pattern, routes[pattern])
+	}
+	return m
+}
 
 // Handle registers handler for pattern, as http.ServeMux.Handle does.
 func (m *Mux) Handle(pattern string, handler http.Handler) {

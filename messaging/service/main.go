@@ -32,6 +32,10 @@ type Spec[C any] struct {
 	Migrate func(context.Context, *sql.DB) error
 	// Wire registers consumers and workers on s and returns the REST API.
 	Wire func(ctx context.Context, s *Service, cfg C) (http.Handler, error)
+	// OpenAPI is the service's OpenAPI document in JSON, served at
+	// OpenAPIPath (GET /openapi.json). It documents the API Wire returns
+	// and the kit's routes (Routes).
+	OpenAPI []byte
 }
 
 // Topics names the topics a service needs, all of those of its system
@@ -133,6 +137,7 @@ func run[C any](ctx context.Context, spec Spec[C], args []string, stdout io.Writ
 		_ = ln.Close()
 		return err
 	}
+	s.OpenAPI = spec.OpenAPI
 	app, err := spec.Wire(ctx, s, own)
 	if err != nil {
 		_ = ln.Close()

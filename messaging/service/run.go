@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/purchase-saga/messaging/broker"
 	"github.com/purchase-saga/messaging/httpjson"
@@ -41,14 +40,15 @@ const relayLease = 5 * time.Second
 // /readyz reports the service not ready (Service.stallAfter when set).
 const stallAfter = 30 * time.Second
 
-// Run serves app on ln next to /healthz, /readyz and /metrics, and runs the
-// outbox relay, the purge job, the consumers and the registered workers
-// until ctx ends. Then it stops fetching and lets in-flight messages
-// finish, stops the relay, shuts HTTP down and closes the pool and the
-// writer, all within the configured shutdown timeout. A consumer or the
-// relay that stops before then is logged at once, makes /readyz answer
-// 503 naming it, and its error is among those Run returns: the service
-// goes on serving what still works until it is stopped (and restarted).
+// Run serves app on ln next to the kit's routes (Routes: /healthz,
+// /readyz, /metrics, /openapi.json), and runs the outbox relay, the purge
+// job, the consumers and the registered workers until ctx ends. Then it
+// stops fetching and lets in-flight messages finish, stops the relay,
+// shuts HTTP down and closes the pool and the writer, all within the
+// configured shutdown timeout. A consumer or the relay that stops before
+// then is logged at once, makes /readyz answer 503 naming it, and its
+// error is among those Run returns: the service goes on serving what
+// still works until it is stopped (and restarted).
 func (s *Service) Run(ctx context.Context, ln net.Listener, app http.Handler) error {
 	relayWriter := broker.NewBoundedWriter(s.Config.KafkaBrokers, s.Log, relayLease)
 	defer relayWriter.Close()
@@ -173,16 +173,13 @@ func (s *Service) purge(ctx context.Context) {
 
 func (s *Service) routes(app http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"ok"}`))
-	})
-	mux.HandleFunc("GET /readyz", s.ready)
-	mux.Handle("GET /metrics", promhttp.Handler())
+	for pattern, h := range s.kitRoutes() {
+		mux.Handle(pattern, h)
+	}
 	if app != nil {
 		mux.Handle("/", app)
 	}
-	registerRoutes(append(routePatterns(app), "GET /healthz", "GET /readyz", "GET /metrics")...)
+	registerRoutes(append(routePatterns(app), Routes()...)...)
 	return trace.HTTP(instrumentHTTP(problem.Routed(mux)), s.Log)
 }
 

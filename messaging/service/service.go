@@ -33,6 +33,9 @@ type Service struct {
 	Pool   *pgxpool.Pool
 	// Writer publishes the outbox relay's batches and dead letters.
 	Writer *kafka.Writer
+	// OpenAPI is the service's OpenAPI document (JSON), served at
+	// OpenAPIPath; Main sets it from Spec.OpenAPI.
+	OpenAPI []byte
 
 	cron *cron.Cron
 	// relay and consumers are set by Run and Consume; /readyz checks them.

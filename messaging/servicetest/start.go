@@ -73,6 +73,7 @@ func StartOn[C any](t testing.TB, b *testbroker.Broker, spec service.Spec[C], ow
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.OpenAPI = spec.OpenAPI
 	app, err := spec.Wire(ctx, s, own)
 	if err != nil {
 		s.Pool.Close()

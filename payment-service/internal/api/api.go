@@ -34,11 +34,18 @@ func New(pool *pgxpool.Pool, currency, adminToken string, log *slog.Logger) *API
 		edge: problem.Edge{Resource: "account", NotFound: payment.ErrNotFound, Invalid: payment.ErrInvalid, ListInvalid: false, Log: log}}
 }
 
-// Handler routes the API's endpoints.
+// Routes is the API's route table: each pattern it serves, with its
+// handler. Handler serves exactly these; the OpenAPI document (OpenAPI)
+// documents each, which its conformance test checks.
+func (a *API) Routes() map[string]http.Handler {
+	return map[string]http.Handler{
+		"PUT /accounts/{id}":           a.admin(a.putAccount),
+		"POST /accounts/{id}/deposits": a.admin(a.deposit),
+		"GET /accounts/{id}":           http.HandlerFunc(a.getAccount),
+	}
+}
+
+// Handler routes the API's endpoints (Routes).
 func (a *API) Handler() http.Handler {
-	mux := service.NewMux()
-	mux.Handle("PUT /accounts/{id}", a.admin(a.putAccount))
-	mux.Handle("POST /accounts/{id}/deposits", a.admin(a.deposit))
-	mux.HandleFunc("GET /accounts/{id}", a.getAccount)
-	return mux
+	return service.MuxOf(a.Routes())
 }

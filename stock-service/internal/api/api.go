@@ -35,12 +35,19 @@ func New(pool *pgxpool.Pool, currency, adminToken string, log *slog.Logger) *API
 		edge: problem.Edge{Resource: "item", NotFound: stock.ErrNotFound, Invalid: stock.ErrInvalid, ListInvalid: true, Log: log}}
 }
 
-// Handler routes the API's endpoints.
+// Routes is the API's route table: each pattern it serves, with its
+// handler. Handler serves exactly these; the OpenAPI document (OpenAPI)
+// documents each, which its conformance test checks.
+func (a *API) Routes() map[string]http.Handler {
+	return map[string]http.Handler{
+		"PUT /items/{id}":          a.admin(a.putItem),
+		"POST /items/{id}/restock": a.admin(a.restock),
+		"GET /items/{id}":          http.HandlerFunc(a.getItem),
+		"GET /items":               http.HandlerFunc(a.listItems),
+	}
+}
+
+// Handler routes the API's endpoints (Routes).
 func (a *API) Handler() http.Handler {
-	mux := service.NewMux()
-	mux.Handle("PUT /items/{id}", a.admin(a.putItem))
-	mux.Handle("POST /items/{id}/restock", a.admin(a.restock))
-	mux.HandleFunc("GET /items/{id}", a.getItem)
-	mux.HandleFunc("GET /items", a.listItems)
-	return mux
+	return service.MuxOf(a.Routes())
 }
