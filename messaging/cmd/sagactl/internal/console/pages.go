@@ -64,8 +64,10 @@ func (s *Server) sagas(w http.ResponseWriter, r *http.Request) {
 }
 
 type sagaData struct {
-	T     timeline.Timeline
-	Lines []timeline.Line
+	T         timeline.Timeline
+	Lines     []timeline.Line
+	Traces    []traceSummary
+	Collector collector
 }
 
 func (s *Server) saga(w http.ResponseWriter, r *http.Request) {
@@ -75,7 +77,8 @@ func (s *Server) saga(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	s.render(w, http.StatusOK, "saga", page{Title: "Saga " + id, Active: "sagas", Live: true, Data: sagaData{T: tl, Lines: tl.Lines()}})
+	s.render(w, http.StatusOK, "saga", page{Title: "Saga " + id, Active: "sagas", Live: true, Data: sagaData{T: tl, Lines: tl.Lines(),
+		Traces: s.received(tl), Collector: s.collector(r)}})
 }
 
 // filters are the dead-letter filters of the dlt and replay pages.
