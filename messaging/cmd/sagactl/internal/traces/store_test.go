@@ -57,3 +57,12 @@ func TestLayoutOrdersTheTreeAndPlacesTheBars(t *testing.T) {
 		t.Errorf("duration %s, ticks %+v", w.Duration, w.Ticks)
 	}
 }
+
+func TestMs(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "0 ms", 4 * time.Microsecond: "0.004 ms", 335 * time.Microsecond: "0.335 ms",
+		500 * time.Microsecond: "0.5 ms", 14 * time.Millisecond: "14.0 ms", 958 * time.Millisecond / 10: "95.8 ms", 250 * time.Millisecond: "250 ms"} {
+		if got := Ms(d); got != want {
+			t.Errorf("Ms(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

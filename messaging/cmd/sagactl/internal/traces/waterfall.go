@@ -133,5 +133,5 @@ func Ms(d time.Duration) string {
 	case ms >= 1:
 		return fmt.Sprintf("%.1f ms", ms)
 	}
-	return strings.TrimSuffix(fmt.Sprintf("%.3f", ms), "0") + " ms"
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", ms), "0"), ".") + " ms"
 }
