@@ -53,10 +53,8 @@ type traceData struct {
 // trace shows the spans of a saga's trace as a waterfall: the trace is
 // the one its messages' traceparent headers name.
 func (s *Server) trace(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	tl, err := timeline.Load(r.Context(), s.Src, id)
-	if err != nil {
-		s.fail(w, r, http.StatusServiceUnavailable, err.Error())
+	tl, ok := s.loadSaga(w, r)
+	if !ok {
 		return
 	}
 	d := traceData{T: tl, Collector: s.collector(r)}
@@ -67,5 +65,5 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Waterfalls = append(d.Waterfalls, traces.Layout(tid, s.Traces.Trace(tid)))
 	}
-	s.render(w, http.StatusOK, "trace", page{Title: "Trace of saga " + id, Active: "sagas", Live: true, Data: d})
+	s.render(w, http.StatusOK, "trace", page{Title: "Trace of saga " + tl.OrderID, Active: "sagas", Live: true, Data: d})
 }

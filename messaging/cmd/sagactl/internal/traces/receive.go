@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -51,7 +52,7 @@ func (rc Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != contentProtobuf && ct != contentJSON {
-		http.Error(w, "content type: want "+contentProtobuf+" or "+contentJSON, http.StatusUnsupportedMediaType)
+		writeStatus(w, contentProtobuf, http.StatusUnsupportedMediaType, "content type: want "+contentProtobuf+" or "+contentJSON)
 		return
 	}
 	body, err := readBody(w, r, limit)
@@ -61,7 +62,7 @@ func (rc Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, ct, http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", limit))
 		return
 	case errors.Is(err, errEncoding):
-		http.Error(w, err.Error(), http.StatusUnsupportedMediaType)
+		writeStatus(w, ct, http.StatusUnsupportedMediaType, err.Error())
 		return
 	case err != nil:
 		writeStatus(w, ct, http.StatusBadRequest, err.Error())
@@ -139,11 +140,15 @@ func write(w http.ResponseWriter, ct string, code int, m proto.Message) {
 	_, _ = w.Write(b)
 }
 
-// writeStatus answers an error as OTLP/HTTP does: a google.rpc.Status.
+// writeStatus answers an error as OTLP/HTTP does: a google.rpc.Status,
+// in the request's encoding (protobuf when it has none the console reads).
 func writeStatus(w http.ResponseWriter, ct string, code int, msg string) {
 	grpcCode := int32(3) // INVALID_ARGUMENT
-	if code == http.StatusRequestEntityTooLarge {
+	switch code {
+	case http.StatusRequestEntityTooLarge:
 		grpcCode = 8 // RESOURCE_EXHAUSTED
+	case http.StatusUnsupportedMediaType:
+		grpcCode = 12 // UNIMPLEMENTED
 	}
 	write(w, ct, code, &statuspb.Status{Code: grpcCode, Message: msg})
 }
@@ -176,10 +181,10 @@ func fromOTLP(s *tracepb.Span, service string) (Span, bool) {
 	if len(s.GetTraceId()) != len(TraceID{}) || len(s.GetSpanId()) != 8 || TraceID(s.GetTraceId()) == (TraceID{}) {
 		return Span{}, false
 	}
-	sp := Span{TraceID: TraceID(s.GetTraceId()), SpanID: hex.EncodeToString(s.GetSpanId()), Service: service, Name: s.GetName(),
+	sp := Span{TraceID: TraceID(s.GetTraceId()), SpanID: hex.EncodeToString(s.GetSpanId()), Service: clip(service), Name: clip(s.GetName()),
 		Kind:  kindName(s.GetKind()),
 		Start: time.Unix(0, int64(s.GetStartTimeUnixNano())), End: time.Unix(0, int64(s.GetEndTimeUnixNano())),
-		Error: s.GetStatus().GetCode() == tracepb.Status_STATUS_CODE_ERROR, Status: s.GetStatus().GetMessage()}
+		Error: s.GetStatus().GetCode() == tracepb.Status_STATUS_CODE_ERROR, Status: clip(s.GetStatus().GetMessage())}
 	if p := s.GetParentSpanId(); len(p) == 8 {
 		sp.ParentID = hex.EncodeToString(p)
 	}
@@ -187,9 +192,31 @@ func fromOTLP(s *tracepb.Span, service string) (Span, bool) {
 		sp.End = sp.Start
 	}
 	for _, kv := range s.GetAttributes() {
-		sp.Attributes = append(sp.Attributes, kv.GetKey()+"="+value(kv.GetValue()))
+		if len(sp.Attributes) == maxAttributes {
+			break
+		}
+		sp.Attributes = append(sp.Attributes, clip(kv.GetKey()+"="+value(kv.GetValue())))
 	}
 	return sp, true
+}
+
+// A span kept holds at most maxAttributes attributes and texts of at most
+// maxText bytes: the store is bounded by spans, and so each span must be.
+const (
+	maxAttributes = 32
+	maxText       = 256
+)
+
+// clip cuts s to maxText bytes, on a rune boundary.
+func clip(s string) string {
+	if len(s) <= maxText {
+		return s
+	}
+	cut := maxText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func kindName(k tracepb.Span_SpanKind) string {

@@ -2,8 +2,10 @@ package traces
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func span(trace byte, id string, parent string, start, took int) Span {
@@ -64,5 +66,17 @@ func TestMs(t *testing.T) {
 		if got := Ms(d); got != want {
 			t.Errorf("Ms(%s) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// What a span may hold is bounded, whatever the exporter sends.
+func TestClipKeepsRunesWhole(t *testing.T) {
+	long := strings.Repeat("é", 200) // 400 bytes
+	got := clip(long)
+	if !utf8.ValidString(got) || len(got) > maxText+len("…") || !strings.HasSuffix(got, "…") {
+		t.Errorf("clip: %d bytes, valid %v", len(got), utf8.ValidString(got))
+	}
+	if clip("short") != "short" {
+		t.Error("clip changed a short text")
 	}
 }
