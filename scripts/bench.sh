@@ -68,6 +68,9 @@ export RUN_DIR DB_SUFFIX=_bench SEED=0 LOG_LEVEL=${LOG_LEVEL:-warn} BROKER_SYNC=
 export BROKER_ADDR=127.0.0.1:19092 ORDER_HTTP_ADDR=127.0.0.1:18080 STOCK_HTTP_ADDR=127.0.0.1:18081 PAYMENT_HTTP_ADDR=127.0.0.1:18082
 export ORDER_PPROF_ADDR=127.0.0.1:18090 STOCK_PPROF_ADDR=127.0.0.1:18091 PAYMENT_PPROF_ADDR=127.0.0.1:18092
 export ADMIN_TOKEN=bench-token
+# No span is exported unless asked for: make run would send them to its
+# console, and the figures are those of services that export nothing.
+export OTEL_EXPORTER_OTLP_ENDPOINT=${OTEL_EXPORTER_OTLP_ENDPOINT-}
 DATABASES=orderdb_bench,stockdb_bench,paymentdb_bench
 for db in ${DATABASES//,/ }; do
   psql "$SERVER_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null

@@ -3,11 +3,12 @@
 #   - the dev broker (kfake) with its data in $RUN_DIR/kafka, so a restart loses nothing;
 #   - PostgreSQL from $DATABASE_URL, else the local server on 127.0.0.1:5432, else a
 #     private throwaway cluster in $RUN_DIR/pg (when the PostgreSQL binaries are installed);
-#   - orderdb, stockdb and paymentdb created when missing; the three services;
+#   - orderdb, stockdb and paymentdb created when missing; the ops console (sagactl
+#     console), which collects the services' traces; the three services, sending it their spans;
 #   - demo items and accounts, seeded idempotently;
 #   - $RUN_DIR/env: this run's addresses, broker, databases and token, which
 #     scripts/demo.sh and sagactl read, so that they reach this run whatever its ports.
-# Ctrl-C stops every process it started, the services before the broker. Its knobs
+# Ctrl-C stops every process it started, the services before the console and the broker. Its knobs
 # are the README's "make run" table; the services' own variables (CURRENCY, ...)
 # pass through from the environment.
 set -euo pipefail
@@ -38,6 +39,7 @@ exec 9>"$RUN_DIR/lock"
 flock -n 9 || die "another make run is using $RUN_DIR: stop it, or give this one RUN_DIR=<another directory> (and other ports)"
 
 pids=()
+console_pid=
 private_pg=
 stopping=
 cleanup() {
@@ -50,6 +52,8 @@ cleanup() {
   # script alone, not all of them at once.
   for ((i=${#pids[@]}-1; i>=1; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
   for pid in "${pids[@]:1}"; do wait "$pid" 2>/dev/null || true; done
+  # The console after the services, which send it their last spans as they stop.
+  if [ -n "$console_pid" ]; then kill -TERM "$console_pid" 2>/dev/null || true; wait "$console_pid" 2>/dev/null || true; fi
   if [ ${#pids[@]} -gt 0 ]; then kill -TERM "${pids[0]}" 2>/dev/null || true; wait "${pids[0]}" 2>/dev/null || true; fi
   rm -f "$ENV_FILE"
   if [ -n "$private_pg" ]; then as_pg "$PG_BIN/pg_ctl" -D "$RUN_DIR/pg" -m fast stop >/dev/null 2>&1 || true; fi
@@ -111,6 +115,43 @@ broker_flags=()
 setsid bin/devbroker -addr "$BROKER_ADDR" -data-dir "$RUN_DIR/kafka" "${broker_flags[@]}" >"$RUN_DIR/logs/devbroker.log" 2>&1 &
 pids+=($!)
 
+wait_ready() { # name addr
+  for _ in $(seq 1 120); do
+    curl -fsS "http://$2/readyz" >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  tail -n 20 "$RUN_DIR/logs/$1.log" >&2
+  die "$1 did not become ready on $2 (log: $RUN_DIR/logs/$1.log)"
+}
+
+# --- ops console (sagactl console; CONSOLE_ADDR, default 127.0.0.1:8090) -----
+# Before the services: it is their traces' collector (POST /v1/traces), so
+# that their first spans reach it. It needs only the databases to exist; a
+# page says what it cannot read yet.
+CONSOLE_ADDR=${CONSOLE_ADDR:-127.0.0.1:8090}
+if port_taken "$CONSOLE_ADDR"; then
+  echo "run-local: $CONSOLE_ADDR (CONSOLE_ADDR) is in use: the console is not started" >&2; CONSOLE_URL="(not started: set CONSOLE_ADDR)"
+else
+  ORDER_DATABASE_URL=$(db_url "orderdb$DB_SUFFIX") STOCK_DATABASE_URL=$(db_url "stockdb$DB_SUFFIX") PAYMENT_DATABASE_URL=$(db_url "paymentdb$DB_SUFFIX") \
+    KAFKA_BROKERS=$BROKER_ADDR ADMIN_TOKEN=$ADMIN_TOKEN setsid bin/sagactl console --listen "$CONSOLE_ADDR" --trace-spans "${CONSOLE_TRACE_SPANS:-50000}" \
+    >>"$RUN_DIR/logs/console.log" 2>&1 &
+  console_pid=$!; wait_ready console "$CONSOLE_ADDR"; CONSOLE_URL="http://$CONSOLE_ADDR/"
+fi
+# The services export their spans to the console (OTLP/HTTP: it speaks no
+# gRPC) unless told otherwise: an OTEL_EXPORTER_OTLP_ENDPOINT (or
+# _TRACES_ENDPOINT) of the user's wins, and one set empty exports nothing.
+if [ -n "${OTEL_EXPORTER_OTLP_ENDPOINT+set}${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT+set}" ]; then
+  TRACES_TO="${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-${OTEL_EXPORTER_OTLP_ENDPOINT:-(none: OTEL_EXPORTER_OTLP_ENDPOINT is empty)}}"
+elif [ -n "$console_pid" ]; then
+  export OTEL_EXPORTER_OTLP_ENDPOINT="http://$CONSOLE_ADDR"
+  if [ "${OTEL_EXPORTER_OTLP_TRACES_PROTOCOL:-${OTEL_EXPORTER_OTLP_PROTOCOL:-}}" = grpc ]; then
+    export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf
+  fi
+  TRACES_TO="the ops console (OTEL_EXPORTER_OTLP_ENDPOINT=$OTEL_EXPORTER_OTLP_ENDPOINT)"
+else
+  TRACES_TO="(none: the console is not running)"
+fi
+
 start_service() { # name addr database [pprof addr]
   PPROF_ADDR=${4:-} DATABASE_URL=$(db_url "$3") KAFKA_BROKERS=$BROKER_ADDR HTTP_ADDR=$2 \
     LOG_LEVEL=${LOG_LEVEL:-info} SAGA_TIMEOUT=${SAGA_TIMEOUT:-30s} ADMIN_TOKEN=$ADMIN_TOKEN \
@@ -121,27 +162,9 @@ start_service stock-service "$STOCK_HTTP_ADDR" "stockdb$DB_SUFFIX" "${STOCK_PPRO
 start_service payment-service "$PAYMENT_HTTP_ADDR" "paymentdb$DB_SUFFIX" "${PAYMENT_PPROF_ADDR:-}"
 start_service order-service "$ORDER_HTTP_ADDR" "orderdb$DB_SUFFIX" "${ORDER_PPROF_ADDR:-}"
 
-wait_ready() { # name addr
-  for _ in $(seq 1 120); do
-    curl -fsS "http://$2/readyz" >/dev/null 2>&1 && return 0
-    sleep 0.5
-  done
-  tail -n 20 "$RUN_DIR/logs/$1.log" >&2
-  die "$1 did not become ready on $2 (log: $RUN_DIR/logs/$1.log)"
-}
 wait_ready stock-service "$STOCK_HTTP_ADDR"
 wait_ready payment-service "$PAYMENT_HTTP_ADDR"
 wait_ready order-service "$ORDER_HTTP_ADDR"
-
-# --- ops console (sagactl console; CONSOLE_ADDR, default 127.0.0.1:8090) -----
-CONSOLE_ADDR=${CONSOLE_ADDR:-127.0.0.1:8090}
-if port_taken "$CONSOLE_ADDR"; then
-  echo "run-local: $CONSOLE_ADDR (CONSOLE_ADDR) is in use: the console is not started" >&2; CONSOLE_URL="(not started: set CONSOLE_ADDR)"
-else
-  ORDER_DATABASE_URL=$(db_url "orderdb$DB_SUFFIX") STOCK_DATABASE_URL=$(db_url "stockdb$DB_SUFFIX") PAYMENT_DATABASE_URL=$(db_url "paymentdb$DB_SUFFIX") \
-    KAFKA_BROKERS=$BROKER_ADDR ADMIN_TOKEN=$ADMIN_TOKEN setsid bin/sagactl console --listen "$CONSOLE_ADDR" >>"$RUN_DIR/logs/console.log" 2>&1 &
-  pids+=($!); wait_ready console "$CONSOLE_ADDR"; CONSOLE_URL="http://$CONSOLE_ADDR/"
-fi
 
 # --- demo data (idempotent: restock and deposit only what was just created) --
 admin() { curl -fsS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' "$@"; }
@@ -190,7 +213,8 @@ cat <<EOF
     stock-service    http://$STOCK_HTTP_ADDR     (GET /items)
     payment-service  http://$PAYMENT_HTTP_ADDR   (GET /accounts/{id})
     broker           $BROKER_ADDR
-    ops console      $CONSOLE_URL   (sagas, dead letters and replays, lag)
+    ops console      $CONSOLE_URL   (sagas, dead letters and replays, lag, traces)
+    traces           $TRACES_TO
     admin token      $ADMIN_TOKEN
     settings         $ENV_FILE (read by demo.sh and sagactl)
 
@@ -202,5 +226,5 @@ cat <<EOF
 EOF
 
 # Stop everything when any process dies, or on Ctrl-C.
-wait -n "${pids[@]}" || true
+wait -n "${pids[@]}" $console_pid || true
 [ -n "$stopping" ] || say "a process exited; stopping the rest (logs in $RUN_DIR/logs)"

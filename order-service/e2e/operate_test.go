@@ -129,6 +129,13 @@ func TestMakeRunStackRunsTheDemo(t *testing.T) {
 		if page, err := runIn(root, nil, "curl", "-fsS", "http://"+lookup("CONSOLE_ADDR")+"/sagas?customer=alice"); err != nil || !strings.Contains(page, "COMPLETED") {
 			t.Errorf("round %d: the console's sagas page: %v\n%s", round, err, page)
 		}
+		// The services export their spans to the console, which make run
+		// starts first.
+		for _, svc := range []string{"order-service", "stock-service", "payment-service"} {
+			if log, _ := os.ReadFile(filepath.Join(runDir, "logs", svc+".log")); !strings.Contains(string(log), `"exporting traces"`) {
+				t.Errorf("round %d: %s does not export its traces to the console:\n%s", round, svc, log)
+			}
+		}
 		stopRunLocal(t, running)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/purchase-saga/messaging/cmd/sagactl/internal/console"
+	"github.com/purchase-saga/messaging/cmd/sagactl/internal/traces"
 )
 
 // consoleCmd serves the ops console until ctx ends. It listens on
@@ -21,10 +22,14 @@ func consoleCmd(ctx context.Context, args []string, out, stderr io.Writer) error
 	listen := fs.String("listen", "127.0.0.1:8090", "address to serve the console on (loopback by default)")
 	token := fs.String("admin-token", os.Getenv("ADMIN_TOKEN"), "token a replay needs (default $ADMIN_TOKEN; empty: replays refused)")
 	refresh := fs.Duration("refresh", 5*time.Second, "how often live pages reload their content")
+	traceSpans := fs.Int("trace-spans", console.DefaultTraceSpans, "spans kept in memory from the services' OTLP exports to /v1/traces (the oldest dropped first)")
 	var src sourceFlags
 	src.register(fs)
 	if err := parse(fs, args, out); err != nil {
 		return err
+	}
+	if *traceSpans < 1 {
+		return usageError("--trace-spans must be at least 1")
 	}
 	host, _, err := net.SplitHostPort(*listen)
 	if err != nil {
@@ -39,7 +44,7 @@ func consoleCmd(ctx context.Context, args []string, out, stderr io.Writer) error
 	}
 	defer closeAll()
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	c := &console.Server{Src: s, Token: *token, Refresh: *refresh, Log: log}
+	c := &console.Server{Src: s, Token: *token, Refresh: *refresh, Log: log, Traces: traces.NewStore(*traceSpans)}
 	h, err := c.Handler()
 	if err != nil {
 		return err
@@ -51,6 +56,7 @@ func consoleCmd(ctx context.Context, args []string, out, stderr io.Writer) error
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: time.Minute}
 	fmt.Fprintf(out, "console on http://%s/\n", ln.Addr())
+	fmt.Fprintf(out, "traces: OTEL_EXPORTER_OTLP_ENDPOINT=http://%s (OTLP/HTTP to /v1/traces; the last %d spans kept in memory)\n", ln.Addr(), *traceSpans)
 	if *token == "" {
 		fmt.Fprintln(out, "no admin token: replays are refused (--admin-token or ADMIN_TOKEN)")
 	}

@@ -4,7 +4,7 @@
 //	sagactl dlt replay --topic stock.dlt [same filters] [--dry-run] [--max N] [--rate 50]
 //	sagactl dlt summary
 //	sagactl saga show ORDER_ID [--db order=URL ...]
-//	sagactl console [--listen 127.0.0.1:8090] [--admin-token T] [--db order=URL ...]
+//	sagactl console [--listen 127.0.0.1:8090] [--admin-token T] [--trace-spans N] [--db order=URL ...]
 //	sagactl topics create [--partitions 6] [--replication 1]
 //	sagactl outbox status [--db order=URL ...]
 //	sagactl outbox failed --db order=URL [--limit 50]
@@ -33,7 +33,7 @@ var commands = []struct{ name, synopsis, note string }{
 	{"dlt replay", "--topic TOPIC [--reason R] [--key K] [--since 1h|7d|RFC3339] [--limit N] [--dry-run] [--max N] [--rate 50]", ""},
 	{"dlt summary", "", "every dead-letter topic: records by reason, the newest failure"},
 	{"saga show", "ORDER_ID [--db NAME=URL ...]", "one saga's timeline: order, steps, outbox rows, records, dead letters"},
-	{"console", "[--listen 127.0.0.1:8090] [--admin-token T] [--db NAME=URL ...]", "the ops console in the browser (replays need ADMIN_TOKEN)"},
+	{"console", "[--listen 127.0.0.1:8090] [--admin-token T] [--trace-spans N] [--db NAME=URL ...]", "the ops console in the browser (replays need ADMIN_TOKEN; collects traces at /v1/traces)"},
 	{"topics create", "[--partitions 6] [--replication 1]", ""},
 	{"outbox status", "[--db NAME=URL ...]", "default: ORDER_/STOCK_/PAYMENT_DATABASE_URL"},
 	{"outbox failed", "--db NAME=URL [--limit 50]", "rows set aside: the broker refuses them"},

@@ -66,7 +66,9 @@ func shots(t *testing.T, root string) string {
 }
 
 // TestConsoleInTheBrowser places orders on the real stack, opens every
-// page of the console in Chromium and checks what it shows, then dry-runs
+// page of the console in Chromium and checks what it shows (a saga's
+// trace among them, from the spans the services exported to the
+// console), then dry-runs
 // and replays a dead letter through the pages with the admin token and
 // checks that the page reports the replay and the saga's timeline shows
 // the replayed record.
@@ -155,6 +157,40 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	expect("the failed saga's steps", text("#steps"), "payment", "FAILED", "stock", "COMPENSATED")
 	run(shot("saga"))
 
+	// The completed saga's trace, which the services exported to the
+	// console: spans of all three services, as a waterfall.
+	run(chromedp.Navigate(s.console + "/sagas/" + done.ID))
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(text("#traces"), "span(s) received") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the saga page never said its trace's spans were received:\n%s", text("#traces"))
+		}
+		time.Sleep(500 * time.Millisecond)
+		run(chromedp.Reload())
+	}
+	run(chromedp.Click(chromedp.CSS(`#traces a.button`)), chromedp.WaitVisible(chromedp.CSS(`table.waterfall`)))
+	wantSpans := []string{"order-service", "stock-service", "payment-service", "POST /orders", "outbox write", "publish stock",
+		"publish payment", "process stock", "process payment", "process stock.success", "process payment.success", "server", "producer", "consumer"}
+	for {
+		got := text("table.waterfall")
+		missing := ""
+		for _, w := range wantSpans {
+			if !strings.Contains(got, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the trace page lacks %q:\n%s", missing, got)
+		}
+		time.Sleep(500 * time.Millisecond)
+		run(chromedp.Reload())
+	}
+	run(shot("trace"))
+
 	// Dead letters of payment.dlt, then the replay of the saga's.
 	run(chromedp.Navigate(s.console + "/dlt?topic=payment.dlt"))
 	expect("the dead-letter page", text("#deadletters"), failed.ID, "rejected", "payment-service", "insufficient_funds")
@@ -169,7 +205,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	run(shot("replay"))
 
 	// The replayed charge is on the saga's timeline.
-	deadline := time.Now().Add(30 * time.Second)
+	deadline = time.Now().Add(30 * time.Second)
 	for {
 		run(chromedp.Navigate(s.console + "/sagas/" + failed.ID))
 		if strings.Contains(text("#timeline"), "replay of payment.dlt/") {

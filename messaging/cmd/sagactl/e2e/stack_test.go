@@ -68,22 +68,26 @@ func newStack(t *testing.T) *stack {
 	}
 	s.brokers = freeAddr(t)
 	s.start("devbroker", nil, "-addr", s.brokers, "-data-dir", filepath.Join(s.dir, "broker"), "-partitions", "3")
-	addrs := map[string]*string{"stock": &s.stock, "payment": &s.pay, "order": &s.order}
 	for _, name := range []string{"stock", "payment", "order"} {
-		db := testdb.New(t, nil)
-		s.dbs[name] = db
-		*addrs[name] = freeAddr(t)
-		s.start(name+"-service", []string{"DATABASE_URL=" + db.URL, "KAFKA_BROKERS=" + s.brokers, "HTTP_ADDR=" + *addrs[name],
-			"ADMIN_TOKEN=" + adminToken, "TOPIC_PARTITIONS=3", "KAFKA_SESSION_TIMEOUT=3s", "SHUTDOWN_TIMEOUT=5s", "MAX_ATTEMPTS=3"})
+		s.dbs[name] = testdb.New(t, nil)
 	}
-	for _, name := range []string{"stock", "payment", "order"} {
-		s.waitOK(name+"-service", "http://"+*addrs[name]+"/readyz")
-	}
+	// The console first: the services export their spans to it
+	// (POST /v1/traces), as make run has them do.
 	consoleAddr := freeAddr(t)
 	s.console = "http://" + consoleAddr
 	s.start("sagactl", []string{"ADMIN_TOKEN=" + adminToken}, "console", "--listen", consoleAddr, "--refresh", "1s",
 		"--brokers", s.brokers, "--db", "order="+s.dbs["order"].URL, "--db", "stock="+s.dbs["stock"].URL, "--db", "payment="+s.dbs["payment"].URL)
 	s.waitOK("sagactl", s.console+"/healthz")
+	addrs := map[string]*string{"stock": &s.stock, "payment": &s.pay, "order": &s.order}
+	for _, name := range []string{"stock", "payment", "order"} {
+		*addrs[name] = freeAddr(t)
+		s.start(name+"-service", []string{"DATABASE_URL=" + s.dbs[name].URL, "KAFKA_BROKERS=" + s.brokers, "HTTP_ADDR=" + *addrs[name],
+			"ADMIN_TOKEN=" + adminToken, "TOPIC_PARTITIONS=3", "KAFKA_SESSION_TIMEOUT=3s", "SHUTDOWN_TIMEOUT=5s", "MAX_ATTEMPTS=3",
+			"OTEL_EXPORTER_OTLP_ENDPOINT=" + s.console, "OTEL_BSP_SCHEDULE_DELAY=200"})
+	}
+	for _, name := range []string{"stock", "payment", "order"} {
+		s.waitOK(name+"-service", "http://"+*addrs[name]+"/readyz")
+	}
 	return s
 }
 

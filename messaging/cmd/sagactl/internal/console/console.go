@@ -18,6 +18,7 @@ import (
 
 	"github.com/purchase-saga/contract/topic"
 	"github.com/purchase-saga/messaging/cmd/sagactl/internal/timeline"
+	"github.com/purchase-saga/messaging/cmd/sagactl/internal/traces"
 )
 
 //go:embed templates/*.html
@@ -39,13 +40,19 @@ type Server struct {
 	Refresh time.Duration
 	// Log hears the errors pages show (default: slog's default).
 	Log *slog.Logger
+	// Traces keeps the spans the services export to POST /v1/traces
+	// (default: a store of DefaultTraceSpans).
+	Traces *traces.Store
+	// TraceMaxBody bounds an export's body (default traces.DefaultMaxBody).
+	TraceMaxBody int64
 
 	pages map[string]*template.Template
 }
 
 // Handler returns the console's routes. Writes (POST) from another origin
 // are refused (http.CrossOriginProtection), and pages may load only what
-// the console serves itself.
+// the console serves itself. POST /v1/traces is an OTLP/HTTP collector
+// of traces: it needs no token, as it keeps spans in memory only.
 func (s *Server) Handler() (http.Handler, error) {
 	if err := s.init(); err != nil {
 		return nil, err
@@ -58,6 +65,8 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("GET /{$}", http.RedirectHandler("/sagas", http.StatusSeeOther))
 	mux.HandleFunc("GET /sagas", s.sagas)
 	mux.HandleFunc("GET /sagas/{id}", s.saga)
+	mux.HandleFunc("GET /sagas/{id}/trace", s.trace)
+	mux.Handle("POST /v1/traces", traces.Receiver{Store: s.Traces, MaxBody: s.TraceMaxBody})
 	mux.HandleFunc("GET /dlt", s.deadLetters)
 	mux.HandleFunc("GET /replay", s.replayForm)
 	mux.HandleFunc("POST /replay", s.replay)
@@ -87,7 +96,9 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format(timeline.TimeFormat)
 	},
-	"age": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"age":  func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"ms":   traces.Ms,
+	"join": strings.Join,
 }
 
 func (s *Server) init() error {
@@ -100,12 +111,15 @@ func (s *Server) init() error {
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}
+	if s.Traces == nil {
+		s.Traces = traces.NewStore(DefaultTraceSpans)
+	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
 	if err != nil {
 		return err
 	}
 	s.pages = map[string]*template.Template{}
-	for _, name := range []string{"sagas", "saga", "dlt", "replay", "lag", "error"} {
+	for _, name := range []string{"sagas", "saga", "trace", "dlt", "replay", "lag", "error"} {
 		t, err := layout.Clone()
 		if err == nil {
 			t, err = t.ParseFS(templateFiles, "templates/"+name+".html")

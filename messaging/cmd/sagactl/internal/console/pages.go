@@ -64,18 +64,30 @@ func (s *Server) sagas(w http.ResponseWriter, r *http.Request) {
 }
 
 type sagaData struct {
-	T     timeline.Timeline
-	Lines []timeline.Line
+	T         timeline.Timeline
+	Lines     []timeline.Line
+	Traces    []traceSummary
+	Collector collector
 }
 
 func (s *Server) saga(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	tl, err := timeline.Load(r.Context(), s.Src, id)
-	if err != nil {
-		s.fail(w, r, http.StatusServiceUnavailable, err.Error())
+	tl, ok := s.loadSaga(w, r)
+	if !ok {
 		return
 	}
-	s.render(w, http.StatusOK, "saga", page{Title: "Saga " + id, Active: "sagas", Live: true, Data: sagaData{T: tl, Lines: tl.Lines()}})
+	s.render(w, http.StatusOK, "saga", page{Title: "Saga " + tl.OrderID, Active: "sagas", Live: true, Data: sagaData{T: tl, Lines: tl.Lines(),
+		Traces: s.received(tl), Collector: s.collector(r)}})
+}
+
+// loadSaga reads the timeline of the saga the path names; it has answered
+// with the error when it returns false.
+func (s *Server) loadSaga(w http.ResponseWriter, r *http.Request) (timeline.Timeline, bool) {
+	tl, err := timeline.Load(r.Context(), s.Src, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, err.Error())
+		return tl, false
+	}
+	return tl, true
 }
 
 // filters are the dead-letter filters of the dlt and replay pages.

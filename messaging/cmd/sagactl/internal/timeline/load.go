@@ -34,6 +34,7 @@ func Load(ctx context.Context, src Sources, id string) (Timeline, error) {
 		}
 	}
 	slices.SortStableFunc(tl.Events, func(a, b Event) int { return a.At.Compare(b.At) })
+	tl.TraceIDs = tl.traceIDs()
 	return tl, nil
 }
 

@@ -11,13 +11,14 @@ import (
 
 // outboxRow is an outbox row of the saga.
 type outboxRow struct {
-	id         int64
-	topic      string
-	typ, msgID string
-	createdAt  time.Time
-	published  bool
-	failedAt   *time.Time
-	failure    string
+	id          int64
+	topic       string
+	typ, msgID  string
+	traceparent string
+	createdAt   time.Time
+	published   bool
+	failedAt    *time.Time
+	failure     string
 }
 
 // loadOutbox adds the outbox rows of database name keyed by the order id.
@@ -34,6 +35,7 @@ func (tl *Timeline) loadOutbox(ctx context.Context, name string, pool *pgxpool.P
 	}
 	source := name + "db outbox"
 	for _, r := range rows {
+		tl.sawTraceparent(r.traceparent)
 		e := Event{At: r.createdAt, Kind: KindOutbox, Source: source, Where: fmt.Sprintf("row %d", r.id), What: r.typ, MessageID: r.msgID}
 		switch {
 		case r.failedAt != nil:
@@ -65,7 +67,8 @@ func (tl *Timeline) loadOutbox(ctx context.Context, name string, pool *pgxpool.P
 // keeps to OUTBOX_RETENTION's worth.
 func readOutbox(ctx context.Context, pool *pgxpool.Pool, id string) ([]outboxRow, error) {
 	rows, err := pool.Query(ctx, `
-		SELECT o.id, o.topic, coalesce(o.headers->>'type', ''), coalesce(o.headers->>'message-id', ''), o.created_at,
+		SELECT o.id, o.topic, coalesce(o.headers->>'type', ''), coalesce(o.headers->>'message-id', ''),
+		       coalesce(o.headers->>'traceparent', ''), o.created_at,
 		       o.id <= r.published_to AND o.failed_at IS NULL, o.failed_at, coalesce(o.error, '')
 		FROM outbox o, outbox_relay r WHERE o.key = $1 ORDER BY o.id`, id)
 	if err != nil {
@@ -73,7 +76,7 @@ func readOutbox(ctx context.Context, pool *pgxpool.Pool, id string) ([]outboxRow
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (outboxRow, error) {
 		var r outboxRow
-		err := row.Scan(&r.id, &r.topic, &r.typ, &r.msgID, &r.createdAt, &r.published, &r.failedAt, &r.failure)
+		err := row.Scan(&r.id, &r.topic, &r.typ, &r.msgID, &r.traceparent, &r.createdAt, &r.published, &r.failedAt, &r.failure)
 		return r, err
 	})
 }

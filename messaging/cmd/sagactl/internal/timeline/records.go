@@ -109,6 +109,7 @@ func (tl *Timeline) scanTopic(ctx context.Context, brokers []string, t string, p
 func (tl *Timeline) addRecord(m kafka.Message, published map[string]string) {
 	where := dlt.Origin{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}.String()
 	id := dlt.Header(m, envelope.HeaderMessageID)
+	tl.sawTraceparent(dlt.Header(m, envelope.HeaderTraceparent))
 	if id != "" && published[id] == "" {
 		published[id] = where
 	}

@@ -48,6 +48,12 @@ type Timeline struct {
 	Events []Event
 	// Notes say what the timeline could not show, and why.
 	Notes []string
+	// TraceIDs are the traces of the traceparent headers its outbox rows
+	// and records carry, the most carried first: one, unless a message
+	// was sent from elsewhere.
+	TraceIDs []string
+
+	traces map[string]int // trace id -> messages that carry it
 }
 
 // Order is an order row.

@@ -18,6 +18,7 @@ import (
 	"github.com/purchase-saga/messaging/outbox"
 	"github.com/purchase-saga/messaging/testbroker"
 	"github.com/purchase-saga/messaging/testdb"
+	"github.com/purchase-saga/messaging/trace"
 	"github.com/purchase-saga/migrations"
 )
 
@@ -29,13 +30,16 @@ type saga struct {
 	src     Sources
 	charge  envelope.Message
 	reserve envelope.Message
+	traceID string // of the saga's messages
 }
 
 func newSaga(t *testing.T) *saga {
 	t.Helper()
-	ctx := context.Background()
+	ctx, span := trace.Start(context.Background(), "POST /orders") // the saga's trace, as order-service starts it
+	defer span.End()
+	sagaCtx := ctx
 	b := testbroker.New(t, 3, sagaTopics()...)
-	s := &saga{src: Sources{DBs: map[string]*pgxpool.Pool{}, Brokers: b.Addrs}}
+	s := &saga{src: Sources{DBs: map[string]*pgxpool.Pool{}, Brokers: b.Addrs}, traceID: span.SpanContext().TraceID().String()}
 	for _, name := range DatabaseNames {
 		s.src.DBs[name] = testdb.New(t, migrations.For(name)).Pool
 	}
@@ -66,17 +70,20 @@ func newSaga(t *testing.T) *saga {
 	}
 	write(OrderDB, outbox.Record{Topic: topic.Stock, Key: s.id, Message: s.reserve}, outbox.Record{Topic: topic.Payment, Key: s.id, Message: s.charge})
 	other, _ := envelope.New("payment.charge", "someone-else", map[string]any{})
+	ctx = context.Background() // another saga, another trace
 	write(PaymentDB, outbox.Record{Topic: topic.Payment, Key: "someone-else", Message: other})
 	// The relay published the first two rows of orderdb.
 	if _, err := order.Exec(ctx, `UPDATE outbox_relay SET published_to = 1`); err != nil {
 		t.Fatal(err)
 	}
+	traced, publish := trace.Start(sagaCtx, "publish stock") // as the relay does
+	defer publish.End()
 	w := broker.NewWriter(b.Addrs, nil)
 	defer w.Close()
 	reserveValue, _ := s.reserve.Encode()
 	chargeValue, _ := s.charge.Encode()
-	reserveRec := kafka.Message{Topic: topic.Stock, Key: []byte(s.id), Value: reserveValue, Headers: headers(s.reserve)}
-	chargeRec := kafka.Message{Topic: topic.Payment, Key: []byte(s.id), Value: chargeValue, Headers: headers(s.charge)}
+	reserveRec := kafka.Message{Topic: topic.Stock, Key: []byte(s.id), Value: reserveValue, Headers: headers(s.reserve, trace.Traceparent(traced))}
+	chargeRec := kafka.Message{Topic: topic.Payment, Key: []byte(s.id), Value: chargeValue, Headers: headers(s.charge, trace.Traceparent(traced))}
 	if err := w.WriteMessages(ctx, reserveRec, chargeRec); err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +95,9 @@ func newSaga(t *testing.T) *saga {
 	return s
 }
 
-func headers(m envelope.Message) []kafka.Header {
-	return []kafka.Header{{Key: envelope.HeaderMessageID, Value: []byte(m.ID.String())}, {Key: envelope.HeaderType, Value: []byte(m.Type)}}
+func headers(m envelope.Message, traceparent string) []kafka.Header {
+	return []kafka.Header{{Key: envelope.HeaderMessageID, Value: []byte(m.ID.String())}, {Key: envelope.HeaderType, Value: []byte(m.Type)},
+		{Key: envelope.HeaderTraceparent, Value: []byte(traceparent)}}
 }
 
 func TestTimelineShowsTheOrderItsOutboxRowsRecordsAndDeadLettersInTimeOrder(t *testing.T) {
@@ -142,6 +150,9 @@ func TestTimelineShowsTheOrderItsOutboxRowsRecordsAndDeadLettersInTimeOrder(t *t
 	}
 	if len(tl.Notes) != 0 {
 		t.Errorf("notes %v, want none", tl.Notes)
+	}
+	if got, want := strings.Join(tl.TraceIDs, " "), s.traceID; got != want {
+		t.Errorf("trace ids %q, want the saga's trace %s alone (from its outbox rows and records)", got, want)
 	}
 }
 
