@@ -3,10 +3,11 @@ package service
 import (
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/purchase-saga/messaging/processtest"
 )
 
 func TestPprofServesOnlyOnLoopback(t *testing.T) {
@@ -23,7 +24,7 @@ func TestPprofServesOnlyOnLoopback(t *testing.T) {
 }
 
 func TestPprofServesProfiles(t *testing.T) {
-	addr := freeLoopbackAddr(t)
+	addr := processtest.FreeAddr(t)
 	stop, err := servePprof(addr, slog.Default())
 	if err != nil {
 		t.Fatal(err)
@@ -38,14 +39,4 @@ func TestPprofServesProfiles(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "profile") {
 		t.Errorf("GET /debug/pprof/: %d %.200s", resp.StatusCode, body)
 	}
-}
-
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

@@ -1,15 +1,10 @@
 package e2e
 
 import (
-	"os"
 	"testing"
+
+	"github.com/purchase-saga/messaging/processtest"
 )
 
 // TestMain removes the binaries the tests built once they have all run.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { processtest.Main(m) }

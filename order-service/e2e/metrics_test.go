@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purchase-saga/messaging/processtest"
 	"github.com/purchase-saga/messaging/servicetest"
 )
 
@@ -116,10 +117,7 @@ func checkDashboard(t *testing.T, s *stack) {
 			exported[name] = true
 		}
 	}
-	root, err := workspaceRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := processtest.WorkspaceRoot(t)
 	raw, err := os.ReadFile(filepath.Join(root, "deploy", "grafana", "dashboards", "purchase-saga.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/purchase-saga/messaging/processtest"
 	"github.com/purchase-saga/messaging/testdb"
 )
 
@@ -85,10 +86,7 @@ func TestMakeRunStackRunsTheDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: skipped with -short")
 	}
-	root, err := workspaceRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := processtest.WorkspaceRoot(t)
 	if out, err := runIn(root, nil, "make", "build"); err != nil {
 		t.Fatalf("make build: %v\n%s", err, out)
 	}
@@ -97,8 +95,8 @@ func TestMakeRunStackRunsTheDemo(t *testing.T) {
 	runDir := t.TempDir()
 	env := []string{
 		"RUN_DIR=" + runDir, "DB_SUFFIX=" + suffix, "DATABASE_URL=" + testdb.ServerURL(),
-		"BROKER_ADDR=" + freeAddr(t), "ORDER_HTTP_ADDR=" + freeAddr(t), "STOCK_HTTP_ADDR=" + freeAddr(t), "PAYMENT_HTTP_ADDR=" + freeAddr(t),
-		"CONSOLE_ADDR=" + freeAddr(t),
+		"BROKER_ADDR=" + processtest.FreeAddr(t), "ORDER_HTTP_ADDR=" + processtest.FreeAddr(t), "STOCK_HTTP_ADDR=" + processtest.FreeAddr(t), "PAYMENT_HTTP_ADDR=" + processtest.FreeAddr(t),
+		"CONSOLE_ADDR=" + processtest.FreeAddr(t),
 	}
 	lookup := func(k string) string {
 		for _, kv := range env {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/purchase-saga/messaging/processtest"
 	"github.com/purchase-saga/messaging/testproxy"
 )
 
@@ -91,7 +92,7 @@ func newTwins(t *testing.T) *twins {
 // restartableAddr returns a free loopback address whose port lies below
 // the kernel's ephemeral range. While a process restarted on it is down,
 // no outgoing connection can take its port as a source port, as one can
-// take a port from freeAddr.
+// take a port from processtest.FreeAddr.
 func restartableAddr(t *testing.T) string {
 	t.Helper()
 	lo := 32768
@@ -103,7 +104,7 @@ func restartableAddr(t *testing.T) string {
 		}
 	}
 	if lo < 4096 {
-		return freeAddr(t)
+		return processtest.FreeAddr(t)
 	}
 	for range 100 {
 		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", lo/2+rand.IntN(lo/2)))

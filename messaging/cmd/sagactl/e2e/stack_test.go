@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purchase-saga/messaging/processtest"
 	"github.com/purchase-saga/messaging/testdb"
 )
 
@@ -28,59 +28,24 @@ type stack struct {
 	dbs               map[string]*testdb.DB
 }
 
-// workspaceRoot is the directory of go.work above the test.
-func workspaceRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.work above the test directory")
-		}
-		dir = parent
-	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{t: t, root: workspaceRoot(t), bin: t.TempDir(), dir: t.TempDir(), dbs: map[string]*testdb.DB{}}
-	build := exec.Command("go", "build", "-o", s.bin+"/", "./order-service", "./stock-service", "./payment-service",
-		"./messaging/cmd/devbroker", "./messaging/cmd/sagactl")
-	build.Dir = s.root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	s.brokers = freeAddr(t)
+	s := &stack{t: t, root: processtest.WorkspaceRoot(t), bin: processtest.Binaries(t), dir: t.TempDir(), dbs: map[string]*testdb.DB{}}
+	s.brokers = processtest.FreeAddr(t)
 	s.start("devbroker", nil, "-addr", s.brokers, "-data-dir", filepath.Join(s.dir, "broker"), "-partitions", "3")
 	for _, name := range []string{"stock", "payment", "order"} {
 		s.dbs[name] = testdb.New(t, nil)
 	}
 	// The console first: the services export their spans to it
 	// (POST /v1/traces), as make run has them do.
-	consoleAddr := freeAddr(t)
+	consoleAddr := processtest.FreeAddr(t)
 	s.console = "http://" + consoleAddr
 	s.start("sagactl", []string{"ADMIN_TOKEN=" + adminToken}, "console", "--listen", consoleAddr, "--refresh", "1s",
 		"--brokers", s.brokers, "--db", "order="+s.dbs["order"].URL, "--db", "stock="+s.dbs["stock"].URL, "--db", "payment="+s.dbs["payment"].URL)
 	s.waitOK("sagactl", s.console+"/healthz")
 	addrs := map[string]*string{"stock": &s.stock, "payment": &s.pay, "order": &s.order}
 	for _, name := range []string{"stock", "payment", "order"} {
-		*addrs[name] = freeAddr(t)
+		*addrs[name] = processtest.FreeAddr(t)
 		s.start(name+"-service", []string{"DATABASE_URL=" + s.dbs[name].URL, "KAFKA_BROKERS=" + s.brokers, "HTTP_ADDR=" + *addrs[name],
 			"ADMIN_TOKEN=" + adminToken, "TOPIC_PARTITIONS=3", "KAFKA_SESSION_TIMEOUT=3s", "SHUTDOWN_TIMEOUT=5s", "MAX_ATTEMPTS=3",
 			"OTEL_EXPORTER_OTLP_ENDPOINT=" + s.console, "OTEL_BSP_SCHEDULE_DELAY=200"})
