@@ -2,13 +2,33 @@ package openapitest
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
+	"slices"
 	"testing"
+
+	"github.com/purchase-saga/messaging/service"
 )
 
 // NotReady is why a service's conformance test leaves "GET /readyz 503"
 // unexercised (CheckExercised): a running service is ready.
 const NotReady = "needs the database or the broker down; messaging/service's readiness tests drive it"
+
+// CheckServiceRoutes is CheckRoutes of a service: the kit's routes
+// (messaging/service.Routes) and its API's route table.
+func (d *Document) CheckServiceRoutes(t testing.TB, api map[string]http.Handler) {
+	t.Helper()
+	d.CheckRoutes(t, append(service.Routes(), slices.Collect(maps.Keys(api))...))
+}
+
+// Headers of the requests a conformance test sends: a JSON body, alone or
+// with the admin token; a body of another type with the token (for 415).
+var JSON = map[string]string{"Content-Type": "application/json"}
+
+// Admin returns the headers of a body of contentType sent with token.
+func Admin(token, contentType string) map[string]string {
+	return map[string]string{"Content-Type": contentType, "Authorization": "Bearer " + token}
+}
 
 // CheckKitRoutes checks the routes that the kit (messaging/service.Routes)
 // serves beside every service's API, as Check does: liveness, readiness
