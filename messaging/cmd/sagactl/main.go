@@ -51,6 +51,7 @@ func usage() string {
 		}
 	}
 	b.WriteString("common flags: --brokers host:port,... (default $KAFKA_BROKERS or 127.0.0.1:9092)\n")
+	b.WriteString("variables left unset are read from $SAGACTL_ENV, else make run's run/env\n")
 	b.WriteString("sagactl COMMAND --help prints a command's flags.\n")
 	return b.String()
 }
