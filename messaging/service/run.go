@@ -180,7 +180,7 @@ func (s *Service) routes(app http.Handler) http.Handler {
 		mux.Handle("/", app)
 	}
 	registerRoutes(append(routePatterns(app), Routes()...)...)
-	return trace.HTTP(instrumentHTTP(problem.Routed(mux)), s.Log)
+	return trace.HTTP(instrumentHTTP(problem.Routed(mux)), s.Log, "/healthz", "/readyz", "/metrics")
 }
 
 // routePatterns are the routes of app for the HTTP metrics: its patterns

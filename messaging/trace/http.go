@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,7 +25,10 @@ import (
 // starts the request's span itself, unrecorded, for its ids alone:
 // otelhttp computes its attributes and metrics whether or not anything
 // records them, several times what the span costs.
-func HTTP(h http.Handler, log *slog.Logger) http.Handler {
+//
+// Requests for the paths in untraced (health checks, metrics scrapes:
+// frequent, and of no saga) make no recorded span.
+func HTTP(h http.Handler, log *slog.Logger, untraced ...string) http.Handler {
 	if log != nil && log.Enabled(context.Background(), slog.LevelDebug) {
 		h = logRequests(h, log)
 	}
@@ -32,7 +36,8 @@ func HTTP(h http.Handler, log *slog.Logger) http.Handler {
 		return unrecorded(h)
 	}
 	traced := otelhttp.NewHandler(h, "http", otelhttp.WithTracerProvider(Provider()),
-		otelhttp.WithPropagators(Propagator), otelhttp.WithSpanNameFormatter(routeName))
+		otelhttp.WithPropagators(Propagator), otelhttp.WithSpanNameFormatter(routeName),
+		otelhttp.WithFilter(func(r *http.Request) bool { return !slices.Contains(untraced, r.URL.Path) }))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		traced.ServeHTTP(w, r.WithContext(withSagaBox(r.Context())))
 	})

@@ -182,3 +182,23 @@ func BenchmarkHTTP(b *testing.B) {
 		h.ServeHTTP(w, r)
 	}
 }
+
+// Health checks and metrics scrapes named untraced make no span; the
+// other requests do.
+func TestUntracedPathsMakeNoSpan(t *testing.T) {
+	spans := spantest.Record(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc("GET /orders/{id}", func(http.ResponseWriter, *http.Request) {})
+	h := trace.HTTP(mux, nil, "/healthz")
+	for _, path := range []string{"/healthz", "/orders/o-1", "/healthz"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+	}
+	var names []string
+	for _, s := range spans.GetSpans() {
+		names = append(names, s.Name)
+	}
+	if len(names) != 1 || names[0] != "GET /orders/{id}" {
+		t.Errorf("spans %q, want only GET /orders/{id}", names)
+	}
+}
