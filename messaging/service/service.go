@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -91,7 +92,10 @@ func Start(ctx context.Context, name string, cfg Config, topics Topics, log *slo
 }
 
 // OpenDatabase connects to the service's database, waiting for it while
-// ctx allows, and applies migrate.
+// ctx allows, and applies migrate, again while the database is unreachable
+// (a restart or an outage during the migration: each migration runs in a
+// transaction, so a lost one is rolled back and is applied anew); an
+// error of the migration itself is returned at once.
 func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger, migrate func(context.Context, *sql.DB) error) (*pgxpool.Pool, error) {
 	var pool *pgxpool.Pool
 	err := waitFor(ctx, log, "database", func() (err error) {
@@ -103,18 +107,32 @@ func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger, migrate fun
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	if err := migrate(ctx, db); err != nil {
+	err = waitFor(ctx, log, "database to migrate", func() error {
+		err := migrate(ctx, db)
+		if err != nil && !postgres.IsTransient(err) {
+			return permanent{err}
+		}
+		return err
+	})
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}
 	return pool, nil
 }
 
+// permanent is an error waitFor returns at once, unwrapped.
+type permanent struct{ error }
+
 func waitFor(ctx context.Context, log *slog.Logger, what string, try func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := try()
 		if err == nil {
 			return nil
+		}
+		var p permanent
+		if errors.As(err, &p) {
+			return p.error
 		}
 		log.Warn("waiting for "+what, "attempt", attempt, "err", err)
 		if retry.Default.Sleep(ctx, attempt) != nil {
