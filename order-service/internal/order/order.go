@@ -82,6 +82,9 @@ type Order struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 	// Deadline is when a still-pending order times out.
 	Deadline time.Time `json:"-"`
+	// Traceparent is the trace the order was placed in (W3C traceparent),
+	// which what the timeout sweep writes for it continues.
+	Traceparent string `json:"-"`
 }
 
 // New returns a pending order with the named steps pending, in that

@@ -24,13 +24,13 @@ var ErrDuplicateKey = errors.New("postgres: idempotency key exists")
 // {status, reason, updated_at} (order.Steps), so that a step added to the
 // saga needs no new column.
 const orderColumns = `id, customer_id, lines, amount_cents, currency, status, failure_reason,
-	steps, created_at, updated_at, deadline`
+	steps, created_at, updated_at, deadline, traceparent`
 
 func scanOrder(row pgx.Row) (order.Order, error) {
 	var o order.Order
 	var lines, steps []byte
 	err := row.Scan(&o.ID, &o.CustomerID, &lines, &o.AmountCents, &o.Currency, &o.Status, &o.FailureReason,
-		&steps, &o.CreatedAt, &o.UpdatedAt, &o.Deadline)
+		&steps, &o.CreatedAt, &o.UpdatedAt, &o.Deadline, &o.Traceparent)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return order.Order{}, order.ErrNotFound
 	}
@@ -63,7 +63,7 @@ func queueInsert(batch *pgx.Batch, os []NewOrder) (map[string]bool, error) {
 	lines, steps := make([]string, n), make([]string, n)
 	amounts := make([]int64, n)
 	created, updated, deadlines := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
-	keys, hashes := make([]*string, n), make([]string, n)
+	keys, hashes, traceparents := make([]*string, n), make([]string, n), make([]string, n)
 	for i, no := range os {
 		o := no.Order
 		b, err := json.Marshal(o.Lines)
@@ -80,17 +80,17 @@ func queueInsert(batch *pgx.Batch, os []NewOrder) (map[string]bool, error) {
 		if no.IdempotencyKey != "" {
 			keys[i] = &no.IdempotencyKey
 		}
-		hashes[i] = no.RequestHash
+		hashes[i], traceparents[i] = no.RequestHash, o.Traceparent
 	}
 	inserted := make(map[string]bool, n)
 	batch.Queue(`INSERT INTO orders (id, customer_id, lines, amount_cents, currency, status, failure_reason,
-		steps, created_at, updated_at, deadline, idempotency_key, request_hash)
+		steps, created_at, updated_at, deadline, idempotency_key, request_hash, traceparent)
 		SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-			$8::jsonb[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[])
+			$8::jsonb[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $14::text[])
 		ON CONFLICT (idempotency_key) DO NOTHING
 		RETURNING id::text`,
 		ids, customers, lines, amounts, currencies, statuses, reasons,
-		steps, created, updated, deadlines, keys, hashes).Query(func(rows pgx.Rows) error {
+		steps, created, updated, deadlines, keys, hashes, traceparents).Query(func(rows pgx.Rows) error {
 		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
 			return err

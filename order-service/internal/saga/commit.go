@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/outbox"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
@@ -86,6 +87,9 @@ func (s *Saga) commitOrder(ctx context.Context, o order.Order, key, hash string)
 	// The group's transaction runs on its leader's context: each order's
 	// messages keep the trace of the request that placed it.
 	outbox.Stamp(ctx, records)
+	if len(records) > 0 {
+		o.Traceparent = records[0].Headers[envelope.HeaderTraceparent]
+	}
 	pl := &placement{order: postgres.NewOrder{Order: o, IdempotencyKey: key, RequestHash: hash}, records: records}
 	return s.committer.do(ctx, s.writeGroup, pl)
 }

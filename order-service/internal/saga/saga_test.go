@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/purchase-saga/contract/ordermsg"
 	"github.com/purchase-saga/contract/paymentmsg"
 	"github.com/purchase-saga/contract/stockmsg"
 	"github.com/purchase-saga/contract/topic"
@@ -18,6 +20,7 @@ import (
 	"github.com/purchase-saga/messaging/envelope"
 	"github.com/purchase-saga/messaging/servicetest"
 	"github.com/purchase-saga/messaging/testdb"
+	"github.com/purchase-saga/messaging/trace"
 	"github.com/purchase-saga/migrations"
 	"github.com/purchase-saga/order-service/internal/order"
 	"github.com/purchase-saga/order-service/internal/postgres"
@@ -287,4 +290,41 @@ func TestConcurrentPlacementsAreGroupCommitted(t *testing.T) {
 		t.Errorf("%d orders written in %d transactions: concurrent placements must share them", orders, txs)
 	}
 	t.Logf("%d orders in %d transactions", orders, txs)
+}
+
+// What the timeout sweep writes for an order continues the trace the order
+// was placed in: one order, one trace, timed out or not.
+func TestTheSweepContinuesTheOrdersTrace(t *testing.T) {
+	s, db := newSaga(t, -time.Second) // overdue at once
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	ctx := trace.Extract(context.Background(), "00-"+traceID+"-00f067aa0ba902b7-01")
+	o, _, err := s.Place(ctx, saga.PlaceRequest{CustomerID: "c", Lines: []saga.LineRequest{{ItemID: "pen", Quantity: 1}}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v; want the order failed", n, err)
+	}
+	rows, err := db.Pool.Query(context.Background(),
+		`SELECT headers->>'type', headers->>'traceparent' FROM outbox WHERE key = $1 ORDER BY id`, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]bool{}
+	for rows.Next() {
+		var typ, traceparent string
+		if err := rows.Scan(&typ, &traceparent); err != nil {
+			t.Fatal(err)
+		}
+		types[typ] = true
+		if parts := strings.Split(traceparent, "-"); len(parts) != 4 || parts[1] != traceID {
+			t.Errorf("%s written with traceparent %q, want one of trace %s", typ, traceparent, traceID)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !types[ordermsg.TypeFailed] {
+		t.Errorf("outbox types %v: no %s from the sweep", types, ordermsg.TypeFailed)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	mpostgres "github.com/purchase-saga/messaging/postgres"
+	"github.com/purchase-saga/messaging/trace"
 
 	"github.com/purchase-saga/order-service/internal/postgres"
 )
@@ -28,7 +29,8 @@ func (s *Saga) Sweep(ctx context.Context) (int, error) {
 			}
 			n = len(due)
 			for _, o := range due {
-				if err := s.save(txCtx, tx, o, o.Timeout(now)); err != nil {
+				// What it writes for the order continues the order's trace.
+				if err := s.save(trace.Extract(txCtx, o.Traceparent), tx, o, o.Timeout(now)); err != nil {
 					return err
 				}
 			}
