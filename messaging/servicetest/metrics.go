@@ -14,31 +14,20 @@ import (
 // summed over the series whose labels include every one of match.
 func Counter(t testing.TB, name string, match map[string]string) float64 {
 	t.Helper()
-	families, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, mf := range families {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if matches(labels, match) {
-				sum += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return sum
+	s, _ := sum(family(t, name), match)
+	return s.Value
 }
 
 // Series returns how many label sets the metric name has in the default
 // registry.
 func Series(t testing.TB, name string) int {
+	t.Helper()
+	return len(family(t, name).GetMetric())
+}
+
+// family is metric name as the default registry gathers it; nil when it
+// has none.
+func family(t testing.TB, name string) *dto.MetricFamily {
 	t.Helper()
 	families, err := prometheus.DefaultGatherer.Gather()
 	if err != nil {
@@ -46,10 +35,10 @@ func Series(t testing.TB, name string) int {
 	}
 	for _, mf := range families {
 		if mf.GetName() == name {
-			return len(mf.GetMetric())
+			return mf
 		}
 	}
-	return 0
+	return nil
 }
 
 func matches(labels, match map[string]string) bool {
@@ -76,16 +65,7 @@ type Sample struct {
 // event, or that a gauge moved.
 func Metric(t testing.TB, name string, match map[string]string) (Sample, bool) {
 	t.Helper()
-	families, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range families {
-		if mf.GetName() == name {
-			return sum(mf, match)
-		}
-	}
-	return Sample{}, false
+	return sum(family(t, name), match)
 }
 
 func sum(mf *dto.MetricFamily, match map[string]string) (s Sample, found bool) {
