@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,8 +58,14 @@ type NewOrder struct {
 }
 
 // queueInsert adds OrdersTx.Insert's statement to batch; the map it
-// returns holds the inserted ids once the batch has run.
+// returns holds the inserted ids once the batch has run. The orders go in
+// in idempotency-key order: two transactions inserting the same keys (a
+// client's retry in another group) then wait for each other in one
+// direction only, never in a cycle (a deadlock).
 func queueInsert(batch *pgx.Batch, os []NewOrder) (map[string]bool, error) {
+	os = slices.SortedStableFunc(slices.Values(os), func(a, b NewOrder) int {
+		return strings.Compare(a.IdempotencyKey, b.IdempotencyKey)
+	})
 	n := len(os)
 	ids, customers, currencies, statuses, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	lines, steps := make([]string, n), make([]string, n)
